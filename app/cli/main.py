@@ -1,0 +1,45 @@
+"""The `lmgnn` command: the root Typer app and user-error handling (no tracebacks)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from lmgnn import __version__
+from lmgnn.cli import db
+from lmgnn.cli.common import err_console
+from lmgnn.errors import UserError
+
+app = typer.Typer(
+    name="lmgnn",
+    help="Train language models and GNNs together on text-rich graphs stored in Neo4j.\n\n"
+    "files -> load -> Neo4j -> sampler -> train -> writeback -> Neo4j -> query",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db.app, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"lmgnn {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="print the version and exit")) -> None:
+    """lmgnn: LM + GNN training on Neo4j."""
+
+
+def main() -> None:
+    try:
+        app()
+    except UserError as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/]")
+        sys.exit(130)
