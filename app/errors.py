@@ -7,3 +7,11 @@ class UserError(Exception):
 
 class ConnectionFailed(UserError):
     """No Neo4j answered, or it refused the credentials."""
+
+
+class WrongPassword(ConnectionFailed):
+    """A Neo4j answered but refused the user or password."""
+
+
+class NoServer(ConnectionFailed):
+    """Nothing that speaks Bolt answered at the URI."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 import typer
-
 from lmgnn import __version__
 from lmgnn.cli import db
 from lmgnn.cli.common import err_console

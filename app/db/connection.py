@@ -5,16 +5,15 @@ Drivers are thread-safe but not process-safe: worker processes open their own.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import neo4j
-from neo4j import GraphDatabase
-from neo4j.exceptions import AuthError, ConfigurationError, ServiceUnavailable
-
 from lmgnn import cypher_files as cypher
 from lmgnn.config import Settings, load_settings
-from lmgnn.errors import ConnectionFailed, UserError
+from lmgnn.errors import ConnectionFailed, NoServer, UserError, WrongPassword
+from neo4j import GraphDatabase
+from neo4j.exceptions import AuthError, ConfigurationError, ServiceUnavailable
 
 
 def _auth(settings: Settings) -> tuple[str, str]:
@@ -39,14 +38,14 @@ def open_driver(settings: Settings | None = None) -> neo4j.Driver:
     except AuthError as exc:
         driver.close()
         where = settings.sources.get("password", "the default")
-        raise ConnectionFailed(
+        raise WrongPassword(
             f"Neo4j at {settings.uri} refused user {settings.user!r}: wrong password "
             f"(taken from {where}). Set NEO4J_PASSWORD to the server's password."
         ) from exc
     except (ServiceUnavailable, OSError) as exc:
         driver.close()
         hint = "run `lmgnn db start`" if settings.is_local else "check the server is up"
-        raise ConnectionFailed(
+        raise NoServer(
             f"no Neo4j at {settings.uri}: {hint} or set NEO4J_URI to a running server"
         ) from exc
     return driver

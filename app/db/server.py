@@ -13,6 +13,7 @@ The password is handed to the JVM through its environment, never its command lin
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -24,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lmgnn.config import Settings, new_password, remember_password
-from lmgnn.errors import UserError
+from lmgnn.db.connection import open_driver
+from lmgnn.errors import NoServer, UserError
 
 NEO4J_VERSION = "5.26.30"
 START_TIMEOUT_S = 180.0
@@ -120,7 +122,7 @@ def bolt_answers(settings: Settings) -> bool:
 
 
 def settings_for_server(settings: Settings) -> list[str]:
-    host, port = settings.bolt_host_port
+    _host, port = settings.bolt_host_port
     if not settings.is_local:
         raise UserError(f"NEO4J_URI {settings.uri} is not on this machine: `lmgnn db start` only "
                         "starts a local server (unset NEO4J_URI, or point it at 127.0.0.1)")
@@ -155,13 +157,10 @@ def start(settings: Settings, timeout_s: float = START_TIMEOUT_S) -> Settings:
     """
     paths = ServerPaths(settings.data_dir)
     host, port = settings.bolt_host_port
-    if read_pid(paths) is not None and bolt_answers(settings):
-        return _ensure_password(settings)
     if bolt_answers(settings):
-        if not settings.password:
-            raise UserError(f"something already listens on {host}:{port} but no password is "
-                            "configured: set NEO4J_PASSWORD, or choose another port in NEO4J_URI")
-        return settings  # an external server: nothing is started
+        if read_pid(paths) is not None:
+            settings = _ensure_password(settings)
+        return _check_existing(settings)  # a server answers already: nothing is started
     if port_in_use("127.0.0.1", settings.http_port):
         raise UserError(f"port {settings.http_port} (Neo4j Browser/HTTP) is taken: free it or "
                         "set LMGNN_NEO4J_HTTP_PORT")
@@ -190,6 +189,19 @@ def start(settings: Settings, timeout_s: float = START_TIMEOUT_S) -> Settings:
     stop(settings)
     raise UserError(f"Neo4j did not answer on {host}:{port} within {timeout_s:.0f}s; see "
                     f"{paths.log_file}\n{_log_tail(paths)}")
+
+
+def _check_existing(settings: Settings) -> Settings:
+    host, port = settings.bolt_host_port
+    if not settings.password:
+        raise UserError(f"something already listens on {host}:{port} but no password is "
+                        "configured: set NEO4J_PASSWORD, or choose another port in NEO4J_URI")
+    try:
+        open_driver(settings).close()
+    except NoServer as exc:
+        raise UserError(f"port {port} on {host} is taken by something that is not Neo4j: free "
+                        "it, or choose another port in NEO4J_URI") from exc
+    return settings
 
 
 def _ready(paths: ServerPaths) -> bool:
@@ -238,10 +250,8 @@ def stop(settings: Settings, timeout_s: float = STOP_TIMEOUT_S) -> bool:
 
 
 def _reap(pid: int) -> None:
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def _rotate_log(paths: ServerPaths) -> None:
