@@ -49,6 +49,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test reads or writes the user's config file."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LMGNN_CONFIG", str(tmp_path_factory.mktemp("config") / "config.toml"))
+        yield
+
+
 @pytest.fixture(scope="session")
 def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     if os.environ.get("NEO4J_URI"):
@@ -91,8 +99,9 @@ def neo4j_driver(neo4j_settings: Settings) -> Iterator[neo4j.Driver]:
 
 def wipe(driver: neo4j.Driver, database: str) -> None:
     """Delete every node, constraint and index (but the built-in token lookup indexes)."""
-    driver.execute_query("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
-                         database_=database)
+    with driver.session(database=database) as session:  # IN TRANSACTIONS needs auto-commit
+        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+                    ).consume()
     for row in driver.execute_query("SHOW CONSTRAINTS YIELD name", database_=database)[0]:
         driver.execute_query(f"DROP CONSTRAINT `{row['name']}` IF EXISTS", database_=database)
     for row in driver.execute_query("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP'",
