@@ -1,0 +1,1 @@
+"""lmgnn.models (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""lmgnn.sampler (see docs/architecture.md)."""

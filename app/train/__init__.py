@@ -1,0 +1,1 @@
+"""lmgnn.train (see docs/architecture.md)."""

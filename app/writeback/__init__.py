@@ -1,0 +1,1 @@
+"""lmgnn.writeback (see docs/architecture.md)."""
