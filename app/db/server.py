@@ -71,9 +71,9 @@ def java_version() -> int:
     return int(match.group(2)) if major == 1 and match.group(2) else major
 
 
-def build(quiet: bool = True) -> Path:
+def build(root: Path | None = None, quiet: bool = True) -> Path:
     """Build the launcher once with Maven (the engine's jars land in target/lib/)."""
-    root = launcher_dir()
+    root = root or launcher_dir()
     jar, lib = root / "target" / "neo4j-launcher.jar", root / "target" / "lib"
     sources = [root / "pom.xml", *root.joinpath("src").rglob("*.java")]
     if jar.is_file() and lib.is_dir() and all(jar.stat().st_mtime >= s.stat().st_mtime
