@@ -17,7 +17,7 @@ from lmgnn.config import Settings, new_password
 from lmgnn.db import server
 from lmgnn.errors import UserError
 
-from ..conftest import free_port  # noqa: TID252
+from ..conftest import free_port
 
 
 def lmgnn(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
