@@ -1,0 +1,215 @@
+"""Iterables of batches for training and inference: shuffling, sharding, negatives, prefetch.
+
+Every rank draws the same permutation per epoch (from ``seed`` and the epoch) and keeps every
+``world_size``-th seed from position ``rank``; the tail that does not divide evenly is
+dropped, so shards are disjoint and equally long (no rank waits for another at the last step).
+Call ``set_epoch(e)`` before each epoch (as with PyTorch's DistributedSampler): it changes the
+order, the sampled neighbours and the negatives, reproducibly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import neo4j
+import torch
+from torch_geometric.data import HeteroData
+
+from lmgnn import cypher_files as cypher
+from lmgnn.errors import UserError
+from lmgnn.sampler.base import Sampler
+from lmgnn.sampler.csr import node_counts, split_property
+from lmgnn.sampler.features import LabelVocab
+from lmgnn.sampler.prefetch import prefetch
+from lmgnn.spec import EdgeType, GraphSpec
+
+Transform = Callable[[HeteroData], HeteroData]
+NegativeMode = Literal["none", "uniform", "in_batch"]
+
+
+def epoch_order(n: int, *, shuffle: bool, seed: int, epoch: int, rank: int = 0,
+                world_size: int = 1) -> torch.Tensor:
+    """Positions 0..n-1 this rank visits this epoch (disjoint across ranks)."""
+    if world_size < 1 or not 0 <= rank < world_size:
+        raise UserError(f"rank {rank} / world_size {world_size}: need 0 <= rank < world_size")
+    if shuffle:
+        gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+        order = torch.randperm(n, generator=gen)
+    else:
+        order = torch.arange(n)
+    usable = n // world_size * world_size
+    return order[rank:usable:world_size]
+
+
+class _Batches:
+    """Shared epoch/batching/prefetch logic of the two loaders."""
+
+    def __init__(self, n: int, batch_size: int, shuffle: bool, seed: int, rank: int,
+                 world_size: int, drop_last: bool, prefetch: int,
+                 transform: Transform | None, pin_memory: bool | None):
+        if batch_size < 1:
+            raise UserError(f"batch_size must be >= 1, got {batch_size}")
+        self.n, self.batch_size, self.shuffle, self.seed = n, batch_size, shuffle, seed
+        self.rank, self.world_size, self.drop_last = rank, world_size, drop_last
+        self.depth, self.transform, self.epoch = prefetch, transform, 0
+        self.pin_memory = torch.cuda.is_available() if pin_memory is None else pin_memory
+        epoch_order(0, shuffle=False, seed=0, epoch=0, rank=rank, world_size=world_size)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        per_rank = self.n // self.world_size
+        full, rest = divmod(per_rank, self.batch_size)
+        return full + (1 if rest and not self.drop_last else 0)
+
+    def _chunks(self) -> list[torch.Tensor]:
+        order = epoch_order(self.n, shuffle=self.shuffle, seed=self.seed, epoch=self.epoch,
+                            rank=self.rank, world_size=self.world_size)
+        chunks = list(torch.split(order, self.batch_size))
+        if chunks and self.drop_last and chunks[-1].numel() < self.batch_size:
+            chunks.pop()
+        return chunks
+
+    def _finish(self, data: HeteroData) -> HeteroData:
+        if self.transform is not None:
+            data = self.transform(data)
+        return data.pin_memory() if self.pin_memory else data
+
+
+class NodeLoader(_Batches):
+    """Batches of ``sampler.sample_from_nodes(label, seeds)`` over ``seeds`` (default: all).
+
+    ``transform`` runs in the prefetch thread (put tokenisation there); ``prefetch`` batches
+    wait ready in a bounded queue (0 = no thread).
+    """
+
+    def __init__(self, sampler: Sampler, label: str, seeds: torch.Tensor | None = None, *,
+                 batch_size: int = 1024, shuffle: bool = True, seed: int = 0, rank: int = 0,
+                 world_size: int = 1, drop_last: bool = False, prefetch: int = 2,
+                 transform: Transform | None = None, pin_memory: bool | None = None):
+        sampler.spec.node(label)
+        self.sampler, self.label = sampler, label
+        self.seeds = (torch.arange(sampler.counts[label]) if seeds is None
+                      else torch.as_tensor(seeds, dtype=torch.long).reshape(-1))
+        super().__init__(int(self.seeds.numel()), batch_size, shuffle, seed, rank, world_size,
+                         drop_last, prefetch, transform, pin_memory)
+
+    def __iter__(self) -> Iterator[HeteroData]:
+        epoch = self.epoch
+
+        def make(positions: torch.Tensor) -> HeteroData:
+            return self._finish(self.sampler.sample_from_nodes(
+                self.label, self.seeds[positions], epoch=epoch))
+
+        return prefetch(make, self._chunks(), self.depth)
+
+
+class EdgeLoader(_Batches):
+    """Batches of ``sampler.sample_from_edges`` over pairs ``src[i] -> dst[i]``.
+
+    ``labels`` given: edge classification (class ids, no negatives). Otherwise link
+    prediction: positives get label 1, and ``negatives`` adds ``neg_ratio`` negatives per
+    positive with label 0: "uniform" (random target node of the right label) or "in_batch"
+    (targets of other pairs of the same batch). Negatives are not checked against the graph
+    (a rare false negative, as in PyG); they are excluded from message passing like positives.
+    """
+
+    def __init__(self, sampler: Sampler, edge_type: EdgeType | str, src: torch.Tensor,
+                 dst: torch.Tensor, labels: torch.Tensor | None = None, *,
+                 negatives: NegativeMode = "none", neg_ratio: int = 1,
+                 batch_size: int = 1024, shuffle: bool = True, seed: int = 0, rank: int = 0,
+                 world_size: int = 1, drop_last: bool = False, prefetch: int = 2,
+                 transform: Transform | None = None, pin_memory: bool | None = None):
+        rel = sampler.spec.relation(edge_type if isinstance(edge_type, str)
+                                    else tuple(edge_type))
+        if negatives not in ("none", "uniform", "in_batch"):
+            raise UserError(f"negatives={negatives!r}: use none, uniform or in_batch")
+        if labels is not None and negatives != "none":
+            raise UserError("negatives are for link prediction; edge labels were given")
+        if neg_ratio < 1:
+            raise UserError(f"neg_ratio must be >= 1, got {neg_ratio}")
+        self.sampler, self.edge_type = sampler, rel.edge_type
+        self.src = torch.as_tensor(src, dtype=torch.long).reshape(-1)
+        self.dst = torch.as_tensor(dst, dtype=torch.long).reshape(-1)
+        if self.src.numel() != self.dst.numel():
+            raise UserError(f"src ({self.src.numel()}) and dst ({self.dst.numel()}) differ")
+        self.labels = None if labels is None else torch.as_tensor(labels, dtype=torch.long)
+        self.negatives, self.neg_ratio = negatives, neg_ratio
+        self.num_dst = sampler.counts[rel.target]
+        super().__init__(int(self.src.numel()), batch_size, shuffle, seed, rank, world_size,
+                         drop_last, prefetch, transform, pin_memory)
+
+    def _with_negatives(self, src: torch.Tensor, dst: torch.Tensor, epoch: int, index: int
+                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        gen = torch.Generator().manual_seed((self.seed * 1_000_003 + epoch) * 100_003 + index)
+        b, r = src.numel(), self.neg_ratio
+        if self.negatives == "uniform":
+            neg_dst = torch.randint(0, self.num_dst, (b * r,), generator=gen)
+        else:  # in_batch: shift the batch's targets by 1..r positions (never its own)
+            shifts = [(torch.arange(b) + s) % b for s in range(1, r + 1)] if b > 1 else []
+            neg_dst = dst[torch.cat(shifts)] if shifts else dst[:0]
+        neg_src = src.repeat(neg_dst.numel() // max(b, 1))
+        labels = torch.cat([torch.ones(b, dtype=torch.long),
+                            torch.zeros(neg_dst.numel(), dtype=torch.long)])
+        return torch.cat([src, neg_src]), torch.cat([dst, neg_dst]), labels
+
+    def __iter__(self) -> Iterator[HeteroData]:
+        epoch = self.epoch
+
+        def make(item: tuple[int, torch.Tensor]) -> HeteroData:
+            index, positions = item
+            src, dst = self.src[positions], self.dst[positions]
+            labels = None if self.labels is None else self.labels[positions]
+            if self.negatives != "none":
+                src, dst, labels = self._with_negatives(src, dst, epoch, index)
+            return self._finish(self.sampler.sample_from_edges(
+                self.edge_type, src, dst, labels, epoch=epoch))
+
+        return prefetch(make, list(enumerate(self._chunks())), self.depth)
+
+
+@dataclass
+class EdgeSeeds:
+    """Stored edges of one relation as seed pairs, with their label values and splits."""
+
+    src: torch.Tensor
+    dst: torch.Tensor
+    label_values: list[object]
+    splits: list[str | None]
+
+    def where(self, split: str | None) -> EdgeSeeds:
+        """Only the edges whose split value equals ``split`` (None: all)."""
+        if split is None:
+            return self
+        keep = [i for i, s in enumerate(self.splits) if s == split]
+        idx = torch.tensor(keep, dtype=torch.long)
+        return EdgeSeeds(self.src[idx], self.dst[idx], [self.label_values[i] for i in keep],
+                         [split] * len(keep))
+
+    def labels(self, vocab: LabelVocab) -> torch.Tensor:
+        return vocab.encode(self.label_values)
+
+
+def edge_seeds(driver: neo4j.Driver, database: str, spec: GraphSpec,
+               edge_type: EdgeType | str, *, page_edges: int = 500_000) -> EdgeSeeds:
+    """Every edge of the relation (paged by source _nid), e.g. to split or to train on."""
+    rel = spec.relation(edge_type if isinstance(edge_type, str) else tuple(edge_type))
+    query = cypher.render("sample/edge_pairs_page", src=rel.source, rel=rel.type,
+                          dst=rel.target, label=rel.label or "_no_label",
+                          split=split_property(spec, rel.edge_type))
+    n_src = node_counts(driver, database, spec)[rel.source]
+    width = max(1, page_edges // 4)
+    src, dst, values, splits = [], [], [], []
+    for lo in range(0, max(n_src, 1), width):
+        records, _, _ = driver.execute_query(query, lo=lo, hi=lo + width,
+                                             database_=database, routing_="r")
+        page = records[0]
+        src.extend(page["src"])
+        dst.extend(page["dst"])
+        values.extend(page["label"])
+        splits.extend(page["split"])
+    return EdgeSeeds(torch.tensor(src, dtype=torch.long), torch.tensor(dst, dtype=torch.long),
+                     values, splits)
