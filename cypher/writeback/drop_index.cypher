@@ -1,0 +1,3 @@
+// Drop a run's vector index.
+// Parameters: $name.
+DROP INDEX $name IF EXISTS
