@@ -1,0 +1,3 @@
+// Number of nodes with one label (count store: constant time).
+MATCH (n:{{label}})
+RETURN count(n) AS n
