@@ -12,10 +12,11 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from lmgnn.errors import UserError
-from lmgnn.spec import EdgeType, GraphSpec
 from torch import nn
 from torch_geometric.nn import HeteroConv, HGTConv, SAGEConv
+
+from lmgnn.errors import UserError
+from lmgnn.spec import EdgeType, GraphSpec
 
 ConvKind = Literal["sage", "hgt"]
 Metadata = tuple[list[str], list[EdgeType]]

@@ -12,9 +12,10 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
+from torch import nn
+
 from lmgnn.errors import UserError
 from lmgnn.spec import EdgeType
-from torch import nn
 
 ScoreKind = Literal["distmult", "dot"]
 LossKind = Literal["bce", "contrastive"]

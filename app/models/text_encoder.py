@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Literal
 
 import torch
-from lmgnn.errors import UserError
 from torch import nn
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+from lmgnn.errors import UserError
 
 Pooling = Literal["cls", "mean"]
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from lmgnn.models import TextEncoder, load_tokenizer
 from transformers import BertConfig, BertModel
+
+from lmgnn.models import TextEncoder, load_tokenizer
 
 
 def tiny_encoder(pooling: str = "mean", max_length: int = 16, seed: int = 0) -> TextEncoder:

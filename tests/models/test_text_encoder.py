@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from lmgnn.errors import UserError
 from lmgnn.models import TextEncoder, tokenize
 

@@ -1,0 +1,225 @@
+"""One training epoch and one evaluation pass, for every task and representation mode.
+
+Modes: ``lm`` (text encoder on the batch's texts; no message passing), ``gnn`` (GNN over cached
+frozen embeddings), ``joint`` (GNN over cached embeddings, with at most ``lm_grad_nodes`` target
+nodes per batch re-encoded by the LM with gradients). Batches are the sampler's ``HeteroData``
+(docs/architecture.md): node tasks use ``batch[label].y[:batch_size]``; link and edge tasks use
+``batch[et].edge_label_index`` / ``edge_label``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from torch_geometric.data import HeteroData
+
+from lmgnn.models import (
+    autocast,
+    classification_metrics,
+    in_batch_negative_scores,
+    link_loss,
+    ranking_metrics,
+    roc_auc,
+    to_device,
+)
+from lmgnn.spec import EdgeType
+from lmgnn.train.model import EmbeddingCache, TaskModel
+
+Mode = Literal["lm", "gnn", "joint"]
+
+
+@dataclass
+class TaskSpec:
+    """What the loops need to know about the task."""
+
+    kind: Literal["node", "edge", "link"]
+    label: str | None = None  # node task
+    relation: EdgeType | None = None  # edge / link task
+    num_classes: int = 0
+    loss: str = "contrastive"
+    negatives: str = "uniform"
+    lm_grad_nodes: int = 32
+
+
+@dataclass
+class EpochStats:
+    loss: float = 0.0
+    steps: int = 0
+    seeds: int = 0  # target nodes / edges trained on
+    texts: int = 0  # texts through the LM with gradients
+    seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, float]:
+        s = max(self.seconds, 1e-9)
+        return {"loss": self.loss / max(self.steps, 1), "steps": self.steps,
+                "seconds": round(self.seconds, 3), "seeds_per_s": round(self.seeds / s, 2),
+                "texts_per_s": round(self.texts / s, 2)}
+
+
+def progress(description: str) -> Progress:
+    return Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), transient=True)
+
+
+# ---- representations ------------------------------------------------------------------------
+def _node_rows(task: TaskSpec, batch: HeteroData, mode: Mode, model: TaskModel,
+               cache: EmbeddingCache, rows: dict[str, torch.Tensor]
+               ) -> tuple[dict[str, torch.Tensor], int]:
+    """Representations for the rows each type needs; returns (type -> (len(rows), dim), texts
+    encoded with gradients)."""
+    if mode == "lm":
+        out, texts = {}, 0
+        for label, r in rows.items():
+            out[label] = model.lm_repr(label, batch, r)
+            texts += 0 if label in model.id_embedding else int(r.numel())
+        return out, texts
+    lm_grad: dict[str, torch.Tensor] = {}
+    texts = 0
+    if mode == "joint" and model.lm is not None and model.training:
+        budget = task.lm_grad_nodes
+        for label, r in rows.items():
+            if budget <= 0 or label not in cache or "text" not in batch[label]:
+                continue
+            uniq = torch.unique(r)
+            chosen = uniq[torch.randperm(uniq.numel())[:budget]]
+            lm_grad[label] = chosen
+            budget -= int(chosen.numel())
+            texts += int(chosen.numel())
+    h = model.gnn_repr(batch, cache, lm_grad)
+    return {label: h[label][r.to(h[label].device)] for label, r in rows.items()}, texts
+
+
+def _split_link_batch(batch: HeteroData, et: EdgeType) -> tuple[torch.Tensor, torch.Tensor]:
+    eli, lab = batch[et].edge_label_index, batch[et].edge_label
+    return eli[:, lab == 1], eli[:, lab == 0]
+
+
+def _link_scores(task: TaskSpec, batch: HeteroData, mode: Mode, model: TaskModel,
+                 cache: EmbeddingCache) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+    """(positive scores (B,), shared-negative scores (B, K), paired negative scores, texts)."""
+    et = task.relation
+    src_t, _, dst_t = et
+    pos, neg = _split_link_batch(batch, et)
+    neg_dst = torch.unique(neg[1])
+    if src_t == dst_t:
+        rows = {src_t: torch.cat([pos[0], pos[1], neg_dst, neg[0]])}
+    else:
+        rows = {src_t: torch.cat([pos[0], neg[0]]), dst_t: torch.cat([pos[1], neg_dst, neg[1]])}
+    uniq = {t: torch.unique(r) for t, r in rows.items()}
+    reps, texts = _node_rows(task, batch, mode, model, cache, uniq)
+
+    def pick(t: str, local: torch.Tensor) -> torch.Tensor:
+        return reps[t][torch.searchsorted(uniq[t], local).to(reps[t].device)]
+
+    s, d = pick(src_t, pos[0]), pick(dst_t, pos[1])
+    pos_scores = model.head(s, d, et)
+    if task.negatives == "in-batch" and s.size(0) > 1:
+        neg_scores = in_batch_negative_scores(model.head.all_pairs(s, d, et))
+    else:
+        neg_scores = model.head.all_pairs(s, pick(dst_t, neg_dst), et)
+    paired = model.head(pick(src_t, neg[0]), pick(dst_t, neg[1]), et)
+    return pos_scores, neg_scores, paired, texts
+
+
+def _classify(task: TaskSpec, batch: HeteroData, mode: Mode, model: TaskModel,
+              cache: EmbeddingCache) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """(logits, labels, texts) of the batch's labelled targets."""
+    if task.kind == "node":
+        label = task.label
+        bs = int(batch[label].batch_size)
+        y = batch[label].y[:bs]
+        rows = torch.arange(bs)[y.cpu() >= 0]
+        reps, texts = _node_rows(task, batch, mode, model, cache, {label: rows})
+        return model.head(reps[label]), y[rows.to(y.device)], texts
+    et = task.relation
+    eli, y = batch[et].edge_label_index, batch[et].edge_label
+    keep = y >= 0
+    eli, y = eli[:, keep], y[keep]
+    src_t, _, dst_t = et
+    if src_t == dst_t:
+        uniq = {src_t: torch.unique(eli.flatten())}
+    else:
+        uniq = {src_t: torch.unique(eli[0]), dst_t: torch.unique(eli[1])}
+    reps, texts = _node_rows(task, batch, mode, model, cache, uniq)
+    s = reps[src_t][torch.searchsorted(uniq[src_t], eli[0])]
+    d = reps[dst_t][torch.searchsorted(uniq[dst_t], eli[1])]
+    return model.head(s, d), y, texts
+
+
+# ---- epoch / evaluation ----------------------------------------------------------------------
+def train_epoch(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData], mode: Mode,
+                cache: EmbeddingCache, optimizer: torch.optim.Optimizer, device: torch.device,
+                total: int | None = None, description: str = "train") -> EpochStats:
+    model.train()
+    stats = EpochStats()
+    start = time.perf_counter()
+    with progress(description) as bar:
+        job = bar.add_task(description, total=total, rate="")
+        for batch in batches:
+            batch = to_device(batch, device)
+            with autocast(device):
+                if task.kind == "link":
+                    pos, neg, _, texts = _link_scores(task, batch, mode, model, cache)
+                    loss = link_loss(pos.float(), neg.float(), task.loss)
+                    seeds = pos.numel()
+                else:
+                    logits, y, texts = _classify(task, batch, mode, model, cache)
+                    if y.numel() == 0:
+                        continue
+                    loss = F.cross_entropy(logits.float(), y)
+                    seeds = y.numel()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            stats.loss += float(loss.detach())
+            stats.steps += 1
+            stats.seeds += seeds
+            stats.texts += texts
+            elapsed = time.perf_counter() - start
+            bar.update(job, advance=1, rate=f"{stats.seeds / max(elapsed, 1e-9):.1f} seeds/s")
+    stats.seconds = time.perf_counter() - start
+    return stats
+
+
+@torch.no_grad()
+def evaluate(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData], mode: Mode,
+             cache: EmbeddingCache, device: torch.device) -> dict[str, float]:
+    """Metrics over all batches: acc / macro_f1 (+ roc_auc for 2 classes), or MRR, Hits@1/10
+    against the sampled negatives and ROC-AUC of positives vs their paired negatives."""
+    model.eval()
+    if task.kind == "link":
+        ranks_pos, ranks_neg, auc_s, auc_y = [], [], [], []
+        for batch in batches:
+            batch = to_device(batch, device)
+            with autocast(device):
+                pos, neg, paired, _ = _link_scores(task, batch, "gnn" if model.gnn else "lm",
+                                                   model, cache)
+            m = ranking_metrics(pos.float().cpu(), neg.float().cpu())
+            ranks_pos.append(m["mrr"] * pos.numel())
+            ranks_neg.append((m["hits@1"] * pos.numel(), m["hits@10"] * pos.numel(),
+                              pos.numel()))
+            auc_s += [pos.float().cpu(), paired.float().cpu()]
+            auc_y += [torch.ones(pos.numel()), torch.zeros(paired.numel())]
+        n = sum(x[2] for x in ranks_neg)
+        if not n:
+            return {"mrr": float("nan"), "hits@1": float("nan"), "hits@10": float("nan")}
+        return {"mrr": sum(ranks_pos) / n, "hits@1": sum(x[0] for x in ranks_neg) / n,
+                "hits@10": sum(x[1] for x in ranks_neg) / n,
+                "roc_auc": roc_auc(torch.cat(auc_s), torch.cat(auc_y)), "count": n}
+    logits_all, y_all = [], []
+    for batch in batches:
+        batch = to_device(batch, device)
+        with autocast(device):
+            logits, y, _ = _classify(task, batch, "gnn" if model.gnn else "lm", model, cache)
+        logits_all.append(logits.float().cpu())
+        y_all.append(y.cpu())
+    logits, y = torch.cat(logits_all), torch.cat(y_all)
+    return {**classification_metrics(logits, y, task.num_classes), "count": int(y.numel())}

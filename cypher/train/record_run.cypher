@@ -1,0 +1,3 @@
+// Record (or update) a training run; $props holds method, task, status and flat metrics.
+MERGE (r:ModelRun {run_id: $run_id})
+SET r += $props, r.updated_at = datetime()
