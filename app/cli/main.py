@@ -5,8 +5,10 @@ from __future__ import annotations
 import sys
 
 import typer
+
 from lmgnn import __version__
 from lmgnn.cli import db
+from lmgnn.cli import train as train_cli
 from lmgnn.cli.common import err_console
 from lmgnn.errors import UserError
 
@@ -19,6 +21,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db.app, name="db")
+app.command("train")(train_cli.train)
+app.command("runs")(train_cli.runs)
 
 
 def _version(value: bool) -> None:
