@@ -17,6 +17,7 @@ from rich.progress import Progress
 from lmgnn import cypher_files as cypher
 from lmgnn.errors import UserError
 from lmgnn.sampler import hashing
+from lmgnn.sampler.reads import read
 from lmgnn.spec import EdgeType, GraphSpec
 
 SPLIT_PROPERTY = "_split"  # relationship split written by training (spec `split` overrides)
@@ -132,17 +133,15 @@ class CsrGraph:
 def node_counts(driver: neo4j.Driver, database: str, spec: GraphSpec) -> dict[str, int]:
     counts = {}
     for label in spec.nodes:
-        records, _, _ = driver.execute_query(cypher.render("sample/node_count", label=label),
-                                             database_=database, routing_="r")
+        records = read(driver, database, cypher.render("sample/node_count", label=label))
         counts[label] = int(records[0]["count"])
     return counts
 
 
 def relation_count(driver: neo4j.Driver, database: str, edge_type: EdgeType) -> int:
     src, rel, dst = edge_type
-    records, _, _ = driver.execute_query(
-        cypher.render("sample/relation_count", src=src, rel=rel, dst=dst),
-        database_=database, routing_="r")
+    records = read(driver, database,
+                   cypher.render("sample/relation_count", src=src, rel=rel, dst=dst))
     return int(records[0]["count"])
 
 
@@ -163,8 +162,7 @@ def snapshot(driver: neo4j.Driver, database: str, spec: GraphSpec, *,
                                   split=split_property(spec, edge_type))
             srcs, dsts, splits = [], [], []
             for lo in range(0, max(n_src, 1), width):
-                records, _, _ = driver.execute_query(query, lo=lo, hi=lo + width,
-                                                     database_=database, routing_="r")
+                records = read(driver, database, query, lo=lo, hi=lo + width)
                 page = records[0]
                 srcs.append(torch.tensor(page["src"], dtype=torch.long))
                 dsts.append(torch.tensor(page["dst"], dtype=torch.long))
@@ -177,12 +175,13 @@ def snapshot(driver: neo4j.Driver, database: str, spec: GraphSpec, *,
     return CsrGraph(counts, relations, split_codes)
 
 
-def _encode_splits(values: list[str | None], codes: dict[str, int]) -> torch.Tensor:
-    if all(v is None for v in values):
+def _encode_splits(values: list[str], codes: dict[str, int]) -> torch.Tensor:
+    """Split values ('' = none) as int8 codes (0 = none)."""
+    if not any(values):
         return torch.zeros(len(values), dtype=torch.int8)
     out = []
     for v in values:
-        if v is None:
+        if not v:
             out.append(0)
             continue
         if v not in codes:

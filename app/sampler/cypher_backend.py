@@ -19,6 +19,7 @@ from lmgnn.sampler.base import DEFAULT_EXCLUDED_SPLITS, NeighbourSampler, vocabu
 from lmgnn.sampler.csr import node_counts, split_property
 from lmgnn.sampler.embeddings import EmbeddingCache
 from lmgnn.sampler.features import FeatureMode, Neo4jRows, columns_for
+from lmgnn.sampler.reads import read
 from lmgnn.sampler.subgraph import HopRequest
 from lmgnn.spec import EdgeType, GraphSpec
 
@@ -55,9 +56,9 @@ class CypherSampler(NeighbourSampler):
                                "k": r.k if r.k >= 0 else _ALL, "salt": r.salt,
                                "exclude": r.exclude_targets}
                  for i, r in enumerate(requests)}
-        records, _, _ = self.driver.execute_query(
-            query, parts=parts, hash=hashing.HASH_PARAMS, excluded=excluded.tolist(),
-            excluded_splits=list(self.exclude_splits), database_=self.database, routing_="r")
+        records = read(self.driver, self.database, query, parts=parts,
+                       hash=hashing.HASH_PARAMS, excluded=excluded.tolist(),
+                       excluded_splits=list(self.exclude_splits))
         us: list[list[int]] = [[] for _ in requests]
         vs: list[list[int]] = [[] for _ in requests]
         for record in records:

@@ -22,6 +22,7 @@ from rich.progress import Progress
 
 from lmgnn import cypher_files as cypher
 from lmgnn.errors import UserError
+from lmgnn.sampler.reads import read
 from lmgnn.spec import GraphSpec
 
 _STATE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -104,9 +105,9 @@ class Neo4jEmbeddings:
         self.lm_state, self.dim, self.write_batch = _check_state(lm_state), int(dim), write_batch
 
     def _read(self, label: str, nids: torch.Tensor) -> dict[int, list[float] | None]:
-        records, _, _ = self.driver.execute_query(
-            cypher.render("sample/embedding_read", label=label), nids=nids.tolist(),
-            state=self.lm_state, database_=self.database, routing_="r")
+        records = read(self.driver, self.database,
+                       cypher.render("sample/embedding_read", label=label),
+                       nids=nids.tolist(), state=self.lm_state)
         return {r["nid"]: r["vector"] for r in records}
 
     def get(self, label: str, nids: torch.Tensor) -> torch.Tensor:

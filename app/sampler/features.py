@@ -18,6 +18,7 @@ import torch
 from torch_geometric.data import HeteroData
 
 from lmgnn import cypher_files as cypher
+from lmgnn.sampler.reads import read
 from lmgnn.spec import EdgeType, GraphSpec
 
 FeatureMode = Literal["text", "embedding", "none"]
@@ -53,7 +54,7 @@ def node_vocab(driver: neo4j.Driver, database: str, spec: GraphSpec, label: str)
     if node.target is None:
         return LabelVocab(())
     query = cypher.render("sample/target_values", label=label, prop=node.target)
-    records, _, _ = driver.execute_query(query, database_=database, routing_="r")
+    records = read(driver, database, query)
     return LabelVocab.from_values(r["value"] for r in records)
 
 
@@ -65,7 +66,7 @@ def edge_vocab(driver: neo4j.Driver, database: str, spec: GraphSpec,
         return LabelVocab(())
     query = cypher.render("sample/edge_label_values", src=rel.source, rel=rel.type,
                           dst=rel.target, prop=rel.label)
-    records, _, _ = driver.execute_query(query, database_=database, routing_="r")
+    records = read(driver, database, query)
     return LabelVocab.from_values(r["value"] for r in records)
 
 
@@ -108,9 +109,9 @@ class Neo4jRows:
         props = self.columns[label].names
         if not nids:
             return []
-        records, _, _ = self.driver.execute_query(
-            cypher.render("sample/node_values", label=label), nids=nids, props=props,
-            database_=self.database, routing_="r")
+        records = read(self.driver, self.database,
+                       cypher.render("sample/node_values", label=label), nids=nids,
+                       props=props)
         found = {r["nid"]: tuple(r["values"]) for r in records}
         blank = (None,) * len(props)
         return [found.get(n, blank) for n in nids]

@@ -23,6 +23,7 @@ from lmgnn.sampler.base import Sampler
 from lmgnn.sampler.csr import node_counts, split_property
 from lmgnn.sampler.features import LabelVocab
 from lmgnn.sampler.prefetch import prefetch
+from lmgnn.sampler.reads import read
 from lmgnn.spec import EdgeType, GraphSpec
 
 Transform = Callable[[HeteroData], HeteroData]
@@ -198,18 +199,16 @@ def edge_seeds(driver: neo4j.Driver, database: str, spec: GraphSpec,
     """Every edge of the relation (paged by source _nid), e.g. to split or to train on."""
     rel = spec.relation(edge_type if isinstance(edge_type, str) else tuple(edge_type))
     query = cypher.render("sample/edge_pairs_page", src=rel.source, rel=rel.type,
-                          dst=rel.target, label=rel.label or "_no_label",
-                          split=split_property(spec, rel.edge_type))
+                          dst=rel.target, split=split_property(spec, rel.edge_type))
     n_src = node_counts(driver, database, spec)[rel.source]
     width = max(1, page_edges // 4)
     src, dst, values, splits = [], [], [], []
     for lo in range(0, max(n_src, 1), width):
-        records, _, _ = driver.execute_query(query, lo=lo, hi=lo + width,
-                                             database_=database, routing_="r")
+        records = read(driver, database, query, lo=lo, hi=lo + width, label=rel.label)
         page = records[0]
         src.extend(page["src"])
         dst.extend(page["dst"])
-        values.extend(page["label"])
-        splits.extend(page["split"])
+        values.extend(v[0] for v in page["label"])
+        splits.extend(s or None for s in page["split"])
     return EdgeSeeds(torch.tensor(src, dtype=torch.long), torch.tensor(dst, dtype=torch.long),
                      values, splits)

@@ -18,7 +18,7 @@ def both(db, tiny, **options):
 
 
 def global_edges(batch, edge_type):
-    src, rel, dst = edge_type
+    src, _, dst = edge_type
     ei = batch[edge_type].edge_index
     return {(int(batch[src].n_id[a]), int(batch[dst].n_id[b])) for a, b in ei.t().tolist()}
 
