@@ -73,7 +73,7 @@ def _clear(driver: neo4j.Driver, database: str, spec: GraphSpec, run_id: str,
     elif kind == "embedding":
         clear_embeddings(driver, database, naming.embedding_names(spec, run_id, output["label"]))
     elif kind == "links":
-        edge = (output["source"], output["type"], output["target"])
+        edge = (output["source"], output["type"], output["target_label"])
         clear_links(driver, database, naming.link_names(spec, run_id, edge))
     elif kind == "edge_class":
         edge = (output["source"], output["type"], output["target_label"])

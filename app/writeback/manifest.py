@@ -21,18 +21,20 @@ def ensure_schema(driver: neo4j.Driver, database: str) -> None:
 
 
 def begin_output(driver: neo4j.Driver, database: str, run_id: str, output_id: str, kind: str,
-                 props: dict[str, Any]) -> None:
-    """Link the output to its run and mark it 'writing' (count 0) before the first batch."""
+                 props: dict[str, Any], *, append: bool = False) -> None:
+    """Link the output to its run and mark it 'writing' before the first batch (count 0,
+    unless appending predictions for nodes added later)."""
     records, _, _ = driver.execute_query(
         cypher.load("writeback/output_begin"), run_id=run_id, id=output_id, kind=kind,
-        props=props, database_=database)
+        props=props, append=append, database_=database)
     if not records:
         raise UserError(f"output {output_id} belongs to another run whose id differs from "
                         f"{run_id!r} only in punctuation: choose a distinct run id")
 
 
 def count_batch(tx: neo4j.ManagedTransaction, output_id: str, count: int) -> None:
-    """Add a batch's rows to the output's count, inside the transaction that wrote them."""
+    """Add the items a batch added to the output's count, inside the transaction that wrote
+    them: the count is always exactly what the graph holds."""
     tx.run(cypher.load("writeback/output_progress"), id=output_id, count=count).consume()
 
 

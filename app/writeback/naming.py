@@ -42,6 +42,10 @@ class NodeClassNames:
     def output_id(self) -> str:
         return f"{run_key(self.run_id)}/node_class/{self.label}/{self.target}"
 
+    def identifiers(self, spec: GraphSpec) -> dict[str, str]:
+        return {"label": self.label, "target": self.target, "pred": self.pred, "prob": self.prob,
+                "dist": self.dist, **_node_fields(spec, self.label, "")}
+
 
 @dataclass(frozen=True)
 class EmbeddingNames:
@@ -56,6 +60,10 @@ class EmbeddingNames:
     def output_id(self) -> str:
         return f"{run_key(self.run_id)}/embedding/{self.label}"
 
+    def identifiers(self, spec: GraphSpec) -> dict[str, str]:
+        return {"label": self.label, "property": self.property,
+                **_node_fields(spec, self.label, "")}
+
 
 @dataclass(frozen=True)
 class LinkNames:
@@ -69,6 +77,12 @@ class LinkNames:
     def output_id(self) -> str:
         s, t, d = self.edge_type
         return f"{run_key(self.run_id)}/links/{s}/{t}/{d}"
+
+    def identifiers(self, spec: GraphSpec) -> dict[str, str]:
+        source, rel_type, target = self.edge_type
+        return {"source": source, "type": rel_type, "target_label": target,
+                "link_type": self.rel_type, **_node_fields(spec, source, "source_"),
+                **_node_fields(spec, target, "target_")}
 
 
 @dataclass(frozen=True)
@@ -85,6 +99,13 @@ class EdgeClassNames:
     def output_id(self) -> str:
         s, t, d = self.edge_type
         return f"{run_key(self.run_id)}/edge_class/{s}/{t}/{d}/{self.target}"
+
+    def identifiers(self, spec: GraphSpec) -> dict[str, str]:
+        source, rel_type, target = self.edge_type
+        return {"source": source, "type": rel_type, "target_label": target,
+                "target": self.target, "pred": self.pred, "prob": self.prob,
+                "split": spec.relation(self.edge_type).split or "_split",
+                **_node_fields(spec, source, "source_"), **_node_fields(spec, target, "target_")}
 
 
 def node_class_names(spec: GraphSpec, run_id: str, label: str,
@@ -131,6 +152,22 @@ def edge_class_names(spec: GraphSpec, run_id: str, edge_type: EdgeType | str,
                            prob=f"prob_{target}__{key}")
     _not_in_spec(rel.properties, (names.pred, names.prob), rel.type)
     return names
+
+
+def display_property(spec: GraphSpec, label: str) -> str:
+    """The property that best shows a node to a person: its first text property, else its key."""
+    node = spec.node(label)
+    return node.text[0] if node.text else node.key
+
+
+def _node_fields(spec: GraphSpec, label: str, prefix: str) -> dict[str, str]:
+    """Key, display and split property of a label (split: the spec's, else `_split`)."""
+    node = spec.node(label)
+    fields = {"key": node.key, "display": display_property(spec, label),
+              "split": node.split or "_split"}
+    if prefix:  # ends of a relation: the relation's own split wins
+        fields.pop("split")
+    return {prefix + k: v for k, v in fields.items()}
 
 
 def _not_in_spec(declared: dict[str, str], names: tuple[str, ...], owner: str) -> None:

@@ -8,6 +8,8 @@ the output's count in the manifest. So:
 - an interrupted writeback leaves whole transactions only, and its output stays 'writing';
 - writing an output first clears what the run wrote there before, so a re-run replaces the
   run's predictions (completing an interrupted one) and never duplicates anything;
+- ``append=True`` (``lmgnn predict``: nodes added after training) writes without clearing;
+  the manifest counts only items that are new, so its count always equals what is stored;
 - a batch naming a node or relationship that is not in the graph is rolled back with an error.
 
 Labels, types and property names come from ``naming`` (checked against the spec) and reach
@@ -65,7 +67,8 @@ class WriteStats:
 def write_node_classes(driver: neo4j.Driver, database: str, spec: GraphSpec, run_id: str,
                        label: str, batches: Iterable[NodeClassBatch], *, classes: Sequence[Any],
                        target: str | None = None, distribution: bool = False,
-                       batch_rows: int = 10_000, on_rows: ProgressFn | None = None) -> WriteStats:
+                       batch_rows: int = 10_000, on_rows: ProgressFn | None = None,
+                       append: bool = False) -> WriteStats:
     """Predicted class (as the target property's value), its probability, optionally all.
 
     ``classes[i]`` is the target value of class ``i``, converted to the spec's property type.
@@ -73,10 +76,8 @@ def write_node_classes(driver: neo4j.Driver, database: str, spec: GraphSpec, run
     names = naming.node_class_names(spec, run_id, label, target)
     values = _class_values(classes, spec.nodes[label].properties[names.target],
                            f"{label}.{names.target}")
-    props = {"label": label, "target": names.target, "pred": names.pred, "prob": names.prob,
-             "dist": names.dist if distribution else None, "classes": values,
-             "key": spec.nodes[label].key, "display": _display(spec, label),
-             "split": spec.nodes[label].split or "_split"}
+    props = {**names.identifiers(spec), "dist": names.dist if distribution else None,
+             "classes": values}
     query = cypher.render("writeback/node_class", label=label, pred=names.pred, prob=names.prob,
                           dist=names.dist)
 
@@ -92,23 +93,24 @@ def write_node_classes(driver: neo4j.Driver, database: str, spec: GraphSpec, run
         clear_node_classes(driver, database, names)
 
     return _write_output(driver, database, run_id, names.output_id, "node_class", props, clear,
-                         query, rows(), batch_rows=batch_rows, on_rows=on_rows,
+                         query, rows(), batch_rows=batch_rows, on_rows=on_rows, append=append,
                          what=f"{label} nodes")
 
 
 def write_embeddings(driver: neo4j.Driver, database: str, spec: GraphSpec, run_id: str,
                      label: str, batches: Iterable[EmbeddingBatch], *,
                      similarity: str = "cosine", batch_rows: int = 2_000,
-                     on_rows: ProgressFn | None = None,
+                     on_rows: ProgressFn | None = None, append: bool = False,
                      index_timeout_s: int = 600) -> WriteStats:
     """Embeddings as LIST<FLOAT> properties, then a vector index for (label, run)."""
     if similarity not in ("cosine", "euclidean"):
         raise UserError(f"vector similarity must be cosine or euclidean, got {similarity!r}")
     names = naming.embedding_names(spec, run_id, label)
     dims: set[int] = set()
-    props = {"label": label, "property": names.property, "index": names.index,
-             "similarity": similarity, "key": spec.nodes[label].key,
-             "display": _display(spec, label)}
+    if append:  # new vectors must fit the run's vector index
+        dims.update(o["dimensions"] for o in manifest.outputs_of_run(driver, database, run_id)
+                    if o["id"] == names.output_id and o.get("dimensions"))
+    props = {**names.identifiers(spec), "index": names.index, "similarity": similarity}
     query = cypher.render("writeback/embedding", label=label)
 
     def rows() -> Iterator[Rows]:
@@ -136,22 +138,20 @@ def write_embeddings(driver: neo4j.Driver, database: str, spec: GraphSpec, run_i
         manifest.update_output(driver, database, names.output_id, {"dimensions": dimensions})
 
     return _write_output(driver, database, run_id, names.output_id, "embedding", props, clear,
-                         query, rows(), batch_rows=batch_rows, on_rows=on_rows,
+                         query, rows(), batch_rows=batch_rows, on_rows=on_rows, append=append,
                          params={"property": names.property}, what=f"{label} nodes",
                          before_finish=create_index)
 
 
 def write_links(driver: neo4j.Driver, database: str, spec: GraphSpec, run_id: str,
                 edge_type: EdgeType | str, batches: Iterable[LinkBatch], *,
-                batch_rows: int = 10_000, on_rows: ProgressFn | None = None) -> WriteStats:
+                batch_rows: int = 10_000, on_rows: ProgressFn | None = None,
+                append: bool = False) -> WriteStats:
     """Top-k predicted links per source as ``PREDICTED_<TYPE> {run, score, rank}`` (rank 1 =
     best). The caller excludes links that already exist (see ``links.rank_links``)."""
     names = naming.link_names(spec, run_id, edge_type)
-    source, rel_type, target = names.edge_type
-    props = {"source": source, "type": rel_type, "target": target, "link_type": names.rel_type,
-             "source_key": spec.nodes[source].key, "target_key": spec.nodes[target].key,
-             "source_display": _display(spec, source),
-             "target_display": _display(spec, target)}
+    source, _, target = names.edge_type
+    props = names.identifiers(spec)
     query = cypher.render("writeback/links", source=source, target=target, type=names.rel_type)
 
     def rows() -> Iterator[Rows]:
@@ -170,7 +170,7 @@ def write_links(driver: neo4j.Driver, database: str, spec: GraphSpec, run_id: st
         clear_links(driver, database, names)
 
     return _write_output(driver, database, run_id, names.output_id, "links", props, clear,
-                         query, rows(), batch_rows=batch_rows, on_rows=on_rows,
+                         query, rows(), batch_rows=batch_rows, on_rows=on_rows, append=append,
                          params={"run_id": run_id}, what=f"{target} link targets",
                          weight=lambda row: max(1, len(row["links"])),
                          expected=lambda rows: sum(len(r["links"]) for r in rows))
@@ -179,15 +179,14 @@ def write_links(driver: neo4j.Driver, database: str, spec: GraphSpec, run_id: st
 def write_edge_classes(driver: neo4j.Driver, database: str, spec: GraphSpec, run_id: str,
                        edge_type: EdgeType | str, batches: Iterable[EdgeClassBatch], *,
                        classes: Sequence[Any], target: str | None = None,
-                       batch_rows: int = 10_000, on_rows: ProgressFn | None = None) -> WriteStats:
+                       batch_rows: int = 10_000, on_rows: ProgressFn | None = None,
+                       append: bool = False) -> WriteStats:
     """Predicted class and probability as properties of the existing relationships."""
     names = naming.edge_class_names(spec, run_id, edge_type, target)
     source, rel_type, dst_label = names.edge_type
     rel = spec.relation(names.edge_type)
     values = _class_values(classes, rel.properties[names.target], f"{rel_type}.{names.target}")
-    props = {"source": source, "type": rel_type, "target_label": dst_label,
-             "target": names.target, "pred": names.pred, "prob": names.prob, "classes": values,
-             "source_key": spec.nodes[source].key, "target_key": spec.nodes[dst_label].key}
+    props = {**names.identifiers(spec), "classes": values}
     query = cypher.render("writeback/edge_class", source=source, type=rel_type, target=dst_label,
                           pred=names.pred, prob=names.prob)
 
@@ -202,7 +201,7 @@ def write_edge_classes(driver: neo4j.Driver, database: str, spec: GraphSpec, run
         clear_edge_classes(driver, database, names)
 
     return _write_output(driver, database, run_id, names.output_id, "edge_class", props, clear,
-                         query, rows(), batch_rows=batch_rows, on_rows=on_rows,
+                         query, rows(), batch_rows=batch_rows, on_rows=on_rows, append=append,
                          what=f"{rel_type} relationships")
 
 
@@ -210,17 +209,18 @@ def write_edge_classes(driver: neo4j.Driver, database: str, spec: GraphSpec, run
 def _write_output(driver: neo4j.Driver, database: str, run_id: str, output_id: str, kind: str,
                   props: dict[str, Any], clear: Callable[[], None], query: str,
                   row_batches: Iterable[Rows], *, batch_rows: int, on_rows: ProgressFn | None,
-                  what: str, params: dict[str, Any] | None = None,
+                  append: bool, what: str, params: dict[str, Any] | None = None,
                   weight: Callable[[dict[str, Any]], int] = lambda row: 1,
                   expected: Callable[[Rows], int] = len,
                   before_finish: Callable[[], None] | None = None) -> WriteStats:
-    """Open the output, clear the run's old data there, write, and mark it complete."""
+    """Open the output, clear the run's old data there (unless appending), write, finish."""
     if batch_rows < 1:
         raise ValueError("batch_rows must be at least 1")
     started = time.perf_counter()
     manifest.ensure_schema(driver, database)
-    manifest.begin_output(driver, database, run_id, output_id, kind, props)
-    clear()
+    manifest.begin_output(driver, database, run_id, output_id, kind, props, append=append)
+    if not append:
+        clear()
     items = transactions = 0
     with driver.session(database=database) as session:
         for tx_rows in _regroup(row_batches, batch_rows, weight):
@@ -239,14 +239,15 @@ def _write_output(driver: neo4j.Driver, database: str, run_id: str, output_id: s
 def _write_batch(tx: neo4j.ManagedTransaction, query: str, rows: Rows, params: dict[str, Any],
                  output_id: str, expected: int, what: str) -> int:
     """One transaction: the batch and its count, or nothing (the driver may call this again)."""
-    written = tx.run(query, rows=rows, **params).single(strict=True)["written"]
+    record = tx.run(query, rows=rows, **params).single(strict=True)
+    written, added = record["written"], record["added"]
     if written != expected:
         nids = sorted({r.get("nid", r.get("src")) for r in rows})
         raise MissingInGraph(
             f"{expected - written} of {expected} {what} in a batch (by {NID} in "
             f"{nids[0]}..{nids[-1]}) are not in the graph: it changed since the run was "
             "trained; reload the graph or score new nodes with `lmgnn predict`")
-    manifest.count_batch(tx, output_id, written)
+    manifest.count_batch(tx, output_id, added)
     return written
 
 
@@ -287,9 +288,3 @@ def _pick(values: list[Any], index: int) -> Any:
     if not 0 <= index < len(values):
         raise ValueError(f"predicted class {index} is outside the {len(values)} known classes")
     return values[index]
-
-
-def _display(spec: GraphSpec, label: str) -> str:
-    """The property that best shows a node to a person: its first text property, else its key."""
-    node = spec.nodes[label]
-    return node.text[0] if node.text else node.key
