@@ -8,6 +8,8 @@ import typer
 
 from lmgnn import __version__
 from lmgnn.cli import db
+from lmgnn.cli import load as load_cli
+from lmgnn.cli import query as query_cli
 from lmgnn.cli import train as train_cli
 from lmgnn.cli.common import err_console
 from lmgnn.errors import UserError
@@ -21,8 +23,10 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db.app, name="db")
+app.command("load")(load_cli.load)
 app.command("train")(train_cli.train)
 app.command("runs")(train_cli.runs)
+app.command("query")(query_cli.query)
 
 
 def _version(value: bool) -> None:
