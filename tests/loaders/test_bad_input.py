@@ -1,0 +1,141 @@
+"""Each kind of bad input gets one clear error naming file, row and field, and writes nothing.
+
+Every test first loads the valid tiny shop, then loads a corrupted copy: the graph must be
+exactly as before (validation runs before the first write).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lmgnn.errors import UserError
+from lmgnn.loaders import GraphMismatch, InputError, load_graph
+from lmgnn.spec import SpecError, load_spec
+
+from .shop_files import FILES, graph_state, write_shop
+
+
+@pytest.fixture
+def loaded(neo4j_db, tmp_path: Path):
+    """The valid shop loaded; returns the graph state to compare against."""
+    spec = load_spec(write_shop(tmp_path / "good"))
+    load_graph(spec, tmp_path / "good", neo4j_db.driver, neo4j_db.database, progress=False)
+    return graph_state(neo4j_db)
+
+
+def load_bad(neo4j_db, folder: Path, **replace: str | bytes) -> str:
+    """Load the shop with ``replace``d files; return the error message."""
+    spec = load_spec(write_shop(folder, **replace))
+    with pytest.raises(UserError) as err:
+        load_graph(spec, folder, neo4j_db.driver, neo4j_db.database, progress=False)
+    return str(err.value)
+
+
+def test_missing_file(neo4j_db, loaded, tmp_path: Path) -> None:
+    folder = tmp_path / "bad"
+    spec = load_spec(write_shop(folder))
+    (folder / "judgements.csv").unlink()
+    with pytest.raises(InputError, match=r"judgements\.csv: file not found"):
+        load_graph(spec, folder, neo4j_db.driver, neo4j_db.database, progress=False)
+    assert graph_state(neo4j_db) == loaded
+
+
+def test_missing_column(neo4j_db, loaded, tmp_path: Path) -> None:
+    products = FILES["products.csv"].replace(",brand,", ",maker,")
+    message = load_bad(neo4j_db, tmp_path / "bad", **{"products.csv": products})
+    assert "products.csv, header row: missing column 'brand'" in message
+    assert graph_state(neo4j_db) == loaded
+
+
+def test_wrong_type(neo4j_db, loaded, tmp_path: Path) -> None:
+    purchases = "query_id,product_id,count\nQ1,P1,2\nQ2,P2,two\n"
+    message = load_bad(neo4j_db, tmp_path / "bad", **{"purchases.csv": purchases})
+    assert "purchases.csv, row 2, field 'count': expected an integer" in message
+    assert "'two'" in message
+    assert graph_state(neo4j_db) == loaded
+
+
+def test_duplicate_key_with_conflicting_values(neo4j_db, loaded, tmp_path: Path) -> None:
+    products = FILES["products.csv"] + "P2,Another Title,A cast iron skillet.,Saltbrook,Kitchen\n"
+    message = load_bad(neo4j_db, tmp_path / "bad", **{"products.csv": products})
+    assert "products.csv, row 4, field 'title'" in message
+    assert "product_id='P2'" in message and "row 2" in message
+    assert graph_state(neo4j_db) == loaded
+
+
+def test_identical_duplicate_rows_collapse(neo4j_db, loaded, tmp_path: Path) -> None:
+    products = FILES["products.csv"] + FILES["products.csv"].splitlines(keepends=True)[2]
+    purchases = FILES["purchases.csv"] + "Q1,P1,2\n"
+    spec = load_spec(write_shop(tmp_path / "dup", **{"products.csv": products,
+                                                     "purchases.csv": purchases}))
+    load_graph(spec, tmp_path / "dup", neo4j_db.driver, neo4j_db.database, progress=False)
+    assert graph_state(neo4j_db) == loaded
+
+
+def test_relationship_duplicate_with_conflicting_values(neo4j_db, loaded, tmp_path) -> None:
+    judgements = FILES["judgements.csv"] + "Q1,P1,Substitute\n"
+    message = load_bad(neo4j_db, tmp_path / "bad", **{"judgements.csv": judgements})
+    assert "judgements.csv, row 3, field 'esci'" in message and "row 1" in message
+    assert graph_state(neo4j_db) == loaded
+
+
+def test_dangling_relationship_endpoint(neo4j_db, loaded, tmp_path: Path) -> None:
+    purchases = FILES["purchases.csv"] + "Q1,P9,1\n"
+    message = load_bad(neo4j_db, tmp_path / "bad", **{"purchases.csv": purchases})
+    assert "purchases.csv, row 4, field 'product_id'" in message
+    assert "Product 'P9' is in no Product file" in message
+    assert graph_state(neo4j_db) == loaded
+
+
+def test_empty_text(neo4j_db, loaded, tmp_path: Path) -> None:
+    queries = "query_id,text\nQ1,wireless headphones\nQ2,   \n"
+    message = load_bad(neo4j_db, tmp_path / "bad", **{"queries.csv": queries})
+    assert "queries.csv, row 2, field 'text': empty text" in message
+    assert graph_state(neo4j_db) == loaded
+
+
+def test_non_utf8_text(neo4j_db, loaded, tmp_path: Path) -> None:
+    products = FILES["products.csv"].replace("A value set.", "A caf\xe9 set.").encode("latin-1")
+    message = load_bad(neo4j_db, tmp_path / "bad", **{"products.csv": products})
+    assert "products.csv, row 3, field 'description': text is not valid UTF-8" in message
+    assert graph_state(neo4j_db) == loaded
+
+
+def test_empty_key(neo4j_db, loaded, tmp_path: Path) -> None:
+    products = FILES["products.csv"] + ",No Key,Text.,Brand,Kitchen\n"
+    message = load_bad(neo4j_db, tmp_path / "bad", **{"products.csv": products})
+    assert "products.csv, row 4, field 'product_id': empty value" in message
+    assert graph_state(neo4j_db) == loaded
+
+
+@pytest.mark.parametrize(("broken", "expected"), [
+    ("target: Product\n    properties: {count: int}",
+     None),  # control: the real spec parses
+    ("target: Prodcut\n    properties: {count: int}",
+     r"relationships\[0\]\.target: unknown node type 'Prodcut'"),
+    ("target: Product\n    properties: {count: integer}",
+     r"relationships\[0\]\.properties\.count: unknown type 'integer'"),
+])
+def test_spec_naming_unknown_types(tmp_path: Path, broken: str, expected: str | None) -> None:
+    spec_path = write_shop(tmp_path)
+    text = spec_path.read_text()
+    original = "target: Product\n    properties: {count: int}"
+    assert original in text
+    spec_path.write_text(text.replace(original, broken))
+    if expected is None:
+        assert load_spec(spec_path).relation("PURCHASED").properties == {"count": "int"}
+    else:
+        with pytest.raises(SpecError, match=expected):
+            load_spec(spec_path)
+
+
+def test_other_graph_in_database_is_refused(neo4j_db, loaded, tmp_path: Path) -> None:
+    spec_path = write_shop(tmp_path / "other")
+    spec_path.write_text(spec_path.read_text().replace("name: ecommerce", "name: shop2"))
+    spec = load_spec(spec_path)
+    with pytest.raises(GraphMismatch, match="already holds the graph 'ecommerce'"):
+        load_graph(spec, tmp_path / "other", neo4j_db.driver, neo4j_db.database,
+                   progress=False)
+    assert graph_state(neo4j_db) == loaded
