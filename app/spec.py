@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from lmgnn.errors import UserError
 
 PROPERTY_TYPES = ("string", "int", "float", "bool")

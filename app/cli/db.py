@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
+
 from lmgnn.cli.common import DatabaseOpt, UriOpt, UserOpt, console
 from lmgnn.config import load_settings
 from lmgnn.db import connect, graph_counts, server
 from lmgnn.db.connection import server_info
-from rich.table import Table
 
 app = typer.Typer(help="Run a local Neo4j (no Docker needed) and inspect it.",
                   no_args_is_help=True)

@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import neo4j
+from neo4j import GraphDatabase
+from neo4j.exceptions import AuthError, ConfigurationError, ServiceUnavailable
+
 from lmgnn import cypher_files as cypher
 from lmgnn.config import Settings, load_settings
 from lmgnn.errors import ConnectionFailed, NoServer, UserError, WrongPassword
-from neo4j import GraphDatabase
-from neo4j.exceptions import AuthError, ConfigurationError, ServiceUnavailable
 
 
 def _auth(settings: Settings) -> tuple[str, str]:
