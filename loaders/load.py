@@ -110,7 +110,8 @@ def _write(driver: neo4j.Driver, database: str, spec: GraphSpec, data_dir: Path,
 
 def check_database_is_free(driver: neo4j.Driver, database: str, spec: GraphSpec) -> None:
     """One graph per database: refuse a spec of another name, or labels lmgnn did not load."""
-    stored = spec_store.stored_spec(driver, database)
+    records = write.read(driver, database, cypher.load("spec/get"))  # no warnings if absent
+    stored = GraphSpec.from_json(records[0]["json"]) if records else None
     if stored is not None and stored.name != spec.name:
         raise GraphMismatch(
             f"database {database!r} already holds the graph {stored.name!r}; {spec.origin} "

@@ -57,6 +57,7 @@ SPEC_FILE = Path(__file__).resolve().parent / "specs" / "ecommerce.yaml"
 _SALT = 0x5EED_5409
 ROLES = ("clear", "ambiguous", "misleading", "cold")
 CLEAR, AMBIGUOUS, MISLEADING, COLD = range(4)
+TEXT_BLOCK = 10_000  # rows of text drawn from one random stream
 _SUFFIXES = ("", "", "", ", Pack of 2", ", Black", ", Large", ", Gray", ", 2-Pack", ", Blue",
              ", Small", ", 3 Count", ", New Model")
 
@@ -161,6 +162,20 @@ class _Latent:
                 out[mask] = self.rng.choice(self.queries_of[c], int(mask.sum()))
         return out
 
+    def distinct_queries_of(self, products: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """``k`` different queries of each product's category (fewer if it has fewer)."""
+        qs, ps = [], []
+        for c in range(len(CATEGORIES)):
+            mine = products[self.cat[products] == c]
+            pool = self.rng.permutation(self.queries_of[c])
+            if not len(mine) or not len(pool):
+                continue
+            base = self.rng.integers(0, len(pool), len(mine))
+            for j in range(min(k, len(pool))):
+                qs.append(pool[(base + j) % len(pool)])
+                ps.append(mine)
+        return (np.concatenate(qs), np.concatenate(ps)) if qs else (np.zeros(0, np.int64),) * 2
+
     def other_cat(self, cats: np.ndarray) -> np.ndarray:
         return (cats + self.rng.integers(1, len(CATEGORIES), len(cats))) % len(CATEGORIES)
 
@@ -174,15 +189,15 @@ class _Latent:
                          [self.intent[q], self.complement[self.intent[q]]],
                          rng.integers(0, len(CATEGORIES), len(q)))
         p = self.popular(cats)
-        warm = np.flatnonzero(self.role != COLD)
-        seeded = np.repeat(warm, cfg.seed_purchases)
+        seed_q, seed_p = self.distinct_queries_of(np.flatnonzero(self.role != COLD),
+                                                  cfg.seed_purchases)
         cold = np.flatnonzero(self.role == COLD)
         cold = cold[rng.random(len(cold)) < 0.5]
         own = rng.random(len(cold)) < 0.5
         cold_q = np.where(own, self.query_of(self.cat[cold]),
                           rng.integers(0, cfg.queries, len(cold)))
-        q = np.concatenate([q, self.query_of(self.cat[seeded]), cold_q])
-        p = np.concatenate([p, seeded, cold])
+        q = np.concatenate([q, seed_q, cold_q])
+        p = np.concatenate([p, seed_p, cold])
         return _unique_pairs(q, p, cfg.products)
 
     def judgements(self, pq: np.ndarray, pp: np.ndarray
@@ -286,11 +301,12 @@ def _ids(prefix: str, idx: np.ndarray) -> list[str]:
 
 def _write_chunks(path: Path, n: int, cfg: ShopConfig,
                   rows: Callable[[np.ndarray, np.random.Generator], pd.DataFrame]) -> None:
-    """Write ``rows(ids, rng)`` chunk by chunk; each chunk has its own seeded stream."""
+    """Write ``rows(ids, rng)`` block by block; each block of TEXT_BLOCK rows has its own
+    seeded stream, so the text does not depend on ``chunk_rows``."""
     path.unlink(missing_ok=True)
     stream = int.from_bytes(path.name.encode()[:8], "little")
-    for no, start in enumerate(range(0, n, cfg.chunk_rows)):
-        ids = np.arange(start, min(n, start + cfg.chunk_rows))
+    for no, start in enumerate(range(0, n, TEXT_BLOCK)):
+        ids = np.arange(start, min(n, start + TEXT_BLOCK))
         frame = rows(ids, np.random.default_rng([cfg.seed, _SALT, stream, no]))
         frame.to_csv(path, mode="a", header=no == 0, index=False)
 
