@@ -96,15 +96,19 @@ class RelationCSR:
         if k < 0 or u.numel() == 0:
             return u, v
         counts = torch.bincount(seg, minlength=frontier.numel())
-        if int(counts.max()) <= k:
+        big = counts[seg] > k  # only nodes with more than k candidates need ranking
+        if not bool(big.any()):
             return u, v
-        order = torch.argsort(hashing.order_key(u, v, salt), stable=True)
-        order = order[torch.argsort(seg[order], stable=True)]
-        seg_sorted = seg[order]
-        first = torch.cumsum(counts, 0) - counts
+        small = ~big
+        bu, bv, bseg = u[big], v[big], seg[big]
+        order = torch.argsort(hashing.order_key(bu, bv, salt), stable=True)
+        order = order[torch.argsort(bseg[order], stable=True)]
+        seg_sorted = bseg[order]
+        big_counts = torch.bincount(bseg, minlength=frontier.numel())
+        first = torch.cumsum(big_counts, 0) - big_counts
         rank = torch.arange(order.numel()) - first[seg_sorted]
         chosen = order[rank < k]
-        return u[chosen], v[chosen]
+        return torch.cat([u[small], bu[chosen]]), torch.cat([v[small], bv[chosen]])
 
 
 def _ptr(ids: torch.Tensor, n: int) -> torch.Tensor:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal, Protocol
 
 import neo4j
@@ -39,9 +40,13 @@ class LabelVocab:
     def __len__(self) -> int:
         return len(self.values)
 
+    @cached_property
+    def index(self) -> dict[Any, int]:
+        return {v: i for i, v in enumerate(self.values)}
+
     def encode(self, raw: Sequence[Any]) -> torch.Tensor:
         """LongTensor of class ids; -1 for null or unknown values."""
-        index = {v: i for i, v in enumerate(self.values)}
+        index = self.index
         return torch.tensor([index.get(v, -1) for v in raw], dtype=torch.long)
 
     def decode(self, ids: Iterable[int]) -> list[Any]:
@@ -82,6 +87,11 @@ class Columns:
     def names(self) -> list[str]:
         return [*self.text, *([self.target] if self.target else []), *self.features]
 
+    def prepare(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        """Property values -> the row a source serves: (joined text?, target?, *features)."""
+        nt = len(self.text)
+        return (join_text(values[:nt]), *values[nt:]) if nt else tuple(values)
+
     def __bool__(self) -> bool:
         return bool(self.names)
 
@@ -95,7 +105,7 @@ def columns_for(spec: GraphSpec, mode: FeatureMode) -> dict[str, Columns]:
 
 class RowSource(Protocol):
     def rows(self, label: str, nids: list[int]) -> list[tuple[Any, ...]]:
-        """Values of ``columns[label].names`` for each nid, in order (nulls where missing)."""
+        """Per nid, in order: ``Columns.prepare`` of its values (nulls where missing)."""
         ...
 
 
@@ -112,8 +122,9 @@ class Neo4jRows:
         records = read(self.driver, self.database,
                        cypher.render("sample/node_values", label=label), nids=nids,
                        props=props)
-        found = {r["nid"]: tuple(r["values"]) for r in records}
-        blank = (None,) * len(props)
+        cols = self.columns[label]
+        found = {r["nid"]: cols.prepare(r["values"]) for r in records}
+        blank = cols.prepare([None] * len(props))
         return [found.get(n, blank) for n in nids]
 
 
@@ -190,9 +201,9 @@ def attach_features(data: HeteroData, columns: dict[str, Columns], source: RowSo
             continue
         nids = data[label].n_id.tolist()
         rows = source.rows(label, nids)
-        nt = len(cols.text)
+        nt = 1 if cols.text else 0
         if nt:
-            data[label].text = [join_text(row[:nt]) for row in rows]
+            data[label].text = [row[0] for row in rows]
         if cols.target:
             data[label].y = vocabs[label].encode([row[nt] for row in rows])
         if cols.features:

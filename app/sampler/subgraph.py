@@ -158,13 +158,20 @@ def localize(n_id: torch.Tensor, nids: torch.Tensor) -> torch.Tensor:
 def to_hetero_data(spec: GraphSpec, sampled: SampledGraph) -> HeteroData:
     """Topology part of a batch: ``n_id``, ``batch_size`` and ``edge_index`` (+ reverse)."""
     data = HeteroData()
+    index = {}
     for label in spec.nodes:
         data[label].n_id = sampled.n_id[label]
         data[label].batch_size = sampled.batch_size[label]
         data[label].num_nodes = int(sampled.n_id[label].numel())
+        index[label] = torch.sort(sampled.n_id[label])  # once per label, not per relation
+
+    def local(label: str, nids: torch.Tensor) -> torch.Tensor:
+        sorted_ids, order = index[label]  # every edge end is a sampled node, by construction
+        return order[torch.searchsorted(sorted_ids, nids)]
+
     for edge_type, (src, dst) in sampled.edges.items():
-        s = localize(sampled.n_id[edge_type[0]], src)
-        d = localize(sampled.n_id[edge_type[2]], dst)
+        s = local(edge_type[0], src)
+        d = local(edge_type[2], dst)
         data[edge_type].edge_index = torch.stack([s, d])
         data[reverse(edge_type)].edge_index = torch.stack([d, s])
     return data
