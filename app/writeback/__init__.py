@@ -7,7 +7,12 @@ from lmgnn.writeback.cleanup import Deleted, delete_run, keep_last_runs
 from lmgnn.writeback.links import dot_score, existing_targets, predict_links, rank_links
 from lmgnn.writeback.manifest import outputs_of_run, runs_written
 from lmgnn.writeback.writer import (
+    EdgeClassSink,
+    EmbeddingSink,
+    LinkSink,
     MissingInGraph,
+    NodeClassSink,
+    Sink,
     WriteStats,
     write_edge_classes,
     write_embeddings,
@@ -18,10 +23,15 @@ from lmgnn.writeback.writer import (
 __all__ = [
     "Deleted",
     "EdgeClassBatch",
+    "EdgeClassSink",
     "EmbeddingBatch",
+    "EmbeddingSink",
     "LinkBatch",
+    "LinkSink",
     "MissingInGraph",
     "NodeClassBatch",
+    "NodeClassSink",
+    "Sink",
     "WriteStats",
     "delete_run",
     "dot_score",
