@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from lmgnn.cli.common import DatabaseOpt, UriOpt, UserOpt, console
 from lmgnn.config import load_settings
@@ -102,7 +102,9 @@ def runs(uri: UriOpt = None, user: UserOpt = None, database: DatabaseOpt = None)
         return
     metric_keys = sorted({k for r in rows for k in r if k.startswith("test_")
                           and k != "test_count"})
-    table = Table("run_id", "method", "task", "target", "status", *metric_keys)
+    width = max(len(str(r.get("run_id"))) for r in rows)
+    table = Table(Column("run_id", no_wrap=True, min_width=width), "method", "task", "target",
+                  "status", *metric_keys)
     for r in rows:
         table.add_row(str(r.get("run_id")), str(r.get("method")), str(r.get("task")),
                       str(r.get("target")), str(r.get("status")),

@@ -1,0 +1,94 @@
+"""Link prediction, edge classification, resume and (:ModelRun) records on the tiny shop."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from lmgnn.cli.main import app
+from lmgnn.errors import UserError
+from lmgnn.train import TrainConfig, list_runs, train
+from lmgnn.train.runs import RunDir
+
+
+def _cfg(tiny_lm_dir, **kw) -> TrainConfig:
+    base = dict(lm_path=str(tiny_lm_dir), max_length=16, hidden=16, epochs=2, batch_size=32,
+                lm_batch_size=16, fanout=5, num_negatives=8, eval_negatives=20)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+@pytest.mark.parametrize(("method", "loss", "negatives"), [
+    ("lm", "bce", "uniform"), ("gnn", "contrastive", "in-batch"),
+    ("lmgnn", "contrastive", "uniform")])
+def test_link_prediction(tiny_shop, tiny_lm_dir, tmp_path, method, loss, negatives) -> None:
+    cfg = _cfg(tiny_lm_dir, method=method, task="link", target="Query-PURCHASED->Product",
+               loss=loss, negatives=negatives)
+    result = train(cfg, tiny_shop.driver, tiny_shop.database, tmp_path / "runs")
+    m = result.test
+    assert 0 < m["mrr"] <= 1 and 0 <= m["hits@1"] <= m["hits@10"] <= 1
+    assert 0 <= m["roc_auc"] <= 1 and m["count"] == 24  # 10% of 240 purchases
+
+
+def test_edge_classification_and_runs_listed(tiny_shop, tiny_lm_dir, tmp_path) -> None:
+    cfg = _cfg(tiny_lm_dir, method="gnn", task="edge", target="PURCHASED")
+    result = train(cfg, tiny_shop.driver, tiny_shop.database, tmp_path / "runs")
+    assert 0 <= result.test["acc"] <= 1 and result.test["count"] == 24
+    config = json.loads((result.path / "config.json").read_text())
+    assert config["classes"] == ["C", "E", "S"]
+    runs = list_runs(tiny_shop.driver, tiny_shop.database)
+    assert [r["run_id"] for r in runs] == [result.run_id]
+    assert runs[0]["status"] == "finished" and runs[0]["method"] == "gnn"
+    assert math.isclose(runs[0]["test_acc"], result.test["acc"])
+    out = CliRunner().invoke(app, ["runs"], env=tiny_shop.env(), terminal_width=200)
+    assert out.exit_code == 0 and result.run_id in out.output
+    assert f"{result.test['acc']:.4f}" in out.output
+
+
+def test_interrupted_run_resumes_from_checkpoint(tiny_shop, tiny_lm_dir, tmp_path,
+                                                 monkeypatch) -> None:
+    from lmgnn.train import loops
+
+    cfg = _cfg(tiny_lm_dir, method="lmgnn", task="node", target="Product.category", epochs=2)
+    real, calls = loops.train_epoch, []
+
+    def crash_in_joint(*args, **kwargs):
+        calls.append(kwargs.get("description") or args[-1])
+        if str(calls[-1]).startswith("joint epoch 1"):
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(loops, "train_epoch", crash_in_joint)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, tiny_shop.driver, tiny_shop.database, tmp_path / "runs", run_id="r1")
+    ckpt = RunDir.open(tmp_path / "runs", "r1").checkpoint
+    assert ckpt["stage_index"] == 2 and ckpt["next_epoch"] == 1  # joint, after its epoch 0
+    monkeypatch.setattr(loops, "train_epoch", real)
+    done = []
+    monkeypatch.setattr(loops, "train_epoch",
+                        lambda *a, **k: done.append(k.get("description") or a[-1]) or real(*a, **k))
+    result = train(cfg, tiny_shop.driver, tiny_shop.database, tmp_path / "runs", resume="r1")
+    assert done == ["joint epoch 1"]  # nothing before the interruption is redone
+    rows = [json.loads(x) for x in (result.path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows if r["stage"] == "joint"] == [0, 1]
+    assert (result.path / "lm" / "config.json").is_file() and (result.path / "gnn.pt").is_file()
+    gnn = torch.load(result.path / "gnn.pt", weights_only=False)
+    assert gnn["init"]["num_nodes"] == {"Brand": 8}
+    with pytest.raises(UserError, match="already finished"):
+        train(cfg, tiny_shop.driver, tiny_shop.database, tmp_path / "runs", resume="r1")
+
+
+def test_bad_targets_are_user_errors(tiny_shop, tiny_lm_dir, tmp_path) -> None:
+    for kw, pattern in [(dict(task="node", target="Query"), "no target"),
+                        (dict(task="edge", target="MADE_BY"), "no `label`"),
+                        (dict(task="link", target="BOUGHT"), "unknown relationship"),
+                        (dict(task="node", target="Product.colour"), "no property")]:
+        with pytest.raises(UserError, match=pattern):
+            train(_cfg(tiny_lm_dir, method="gnn", **kw), tiny_shop.driver, tiny_shop.database,
+                  tmp_path / "runs")
+    with pytest.raises(UserError, match="unknown training option"):
+        TrainConfig.from_dict({"method": "gnn", "task": "node", "target": "x", "epoch": 3})
