@@ -20,7 +20,7 @@ from torch_geometric.data import HeteroData
 from lmgnn import cypher_files as cypher
 from lmgnn.errors import UserError
 from lmgnn.sampler.base import Sampler
-from lmgnn.sampler.csr import node_counts, split_property
+from lmgnn.sampler.csr import node_counts, relation_count, split_property
 from lmgnn.sampler.features import LabelVocab
 from lmgnn.sampler.prefetch import prefetch
 from lmgnn.sampler.reads import read
@@ -201,7 +201,8 @@ def edge_seeds(driver: neo4j.Driver, database: str, spec: GraphSpec,
     query = cypher.render("sample/edge_pairs_page", src=rel.source, rel=rel.type,
                           dst=rel.target, split=split_property(spec, rel.edge_type))
     n_src = node_counts(driver, database, spec)[rel.source]
-    width = max(1, page_edges // 4)
+    total = relation_count(driver, database, rel.edge_type)
+    width = max(1, page_edges * n_src // max(1, total))
     src, dst, values, splits = [], [], [], []
     for lo in range(0, max(n_src, 1), width):
         records = read(driver, database, query, lo=lo, hi=lo + width, label=rel.label)

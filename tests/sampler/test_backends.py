@@ -147,3 +147,17 @@ def test_bad_input_is_a_clear_error(neo4j_db, tiny):
     with pytest.raises(UserError, match="features="):
         CypherSampler(neo4j_db.driver, neo4j_db.database, tiny.spec, fanouts=[2],
                       features="pixels")
+
+
+def test_default_backend_follows_graph_size(neo4j_db, tiny):
+    from lmgnn.sampler import default_backend, make_sampler
+
+    db, spec = (neo4j_db.driver, neo4j_db.database), tiny.spec
+    edges = sum(len(e) for e in tiny.edges.values())
+    assert default_backend(*db, spec, max_bytes=edges * 17) == "snapshot"
+    assert default_backend(*db, spec, max_bytes=edges * 17 - 1) == "cypher"
+    assert isinstance(make_sampler(*db, spec, backend="cypher", fanouts=[2], cache_rows=10),
+                      CypherSampler)
+    assert isinstance(make_sampler(*db, spec, fanouts=[2]), SnapshotSampler)
+    with pytest.raises(UserError, match="backend 'gpu'"):
+        make_sampler(*db, spec, backend="gpu", fanouts=[2])
