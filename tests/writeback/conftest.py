@@ -73,3 +73,62 @@ def build_shop(db) -> Shop:
 @pytest.fixture
 def shop(neo4j_db) -> Shop:
     return build_shop(neo4j_db)
+
+
+# ---- a trainable shop (for the writeback pipeline) -------------------------------------------
+WORDS = {"books": ["novel", "atlas", "poetry"], "garden": ["shovel", "hose", "seeds"],
+         "toys": ["lego", "puzzle", "doll"]}
+TRAIN_SPEC = {
+    "name": "trainshop",
+    "nodes": {
+        "Query": {"key": "query_id", "properties": {"query_id": "string", "text": "string"},
+                  "text": ["text"]},
+        "Product": {"key": "product_id",
+                    "properties": {"product_id": "string", "title": "string",
+                                   "category": "string"},
+                    "text": ["title"], "target": "category"},
+    },
+    "relationships": [{"type": "PURCHASED", "source": "Query", "target": "Product",
+                       "properties": {"esci": "string"}, "label": "esci"}],
+}
+
+
+def build_trainable_shop(db, products: int = 60, queries: int = 30) -> GraphSpec:
+    """Products titled by their category's words, queries buying 3 products of theirs."""
+    spec = parse_spec(TRAIN_SPEC, "trainshop")
+    cats = sorted(WORDS)
+    for label in ("Query", "Product"):
+        db.run(f"CREATE CONSTRAINT {label.lower()}_nid IF NOT EXISTS "
+               f"FOR (n:{label}) REQUIRE n._nid IS UNIQUE")
+    prows = [{"nid": i, "id": f"p{i}", "cat": cats[i % 3],
+              "title": f"{WORDS[cats[i % 3]][i % 3]} item {i}"} for i in range(products)]
+    db.run("UNWIND $rows AS r CREATE (:Product {_nid: r.nid, product_id: r.id, "
+           "title: r.title, category: r.cat})", rows=prows)
+    qrows = [{"nid": q, "id": f"q{q}", "text": f"{WORDS[cats[q % 3]][(q // 3) % 3]} please"}
+             for q in range(queries)]
+    db.run("UNWIND $rows AS r CREATE (:Query {_nid: r.nid, query_id: r.id, text: r.text})",
+           rows=qrows)
+    buys = [{"q": q, "p": (q % 3) + 3 * ((q + 5 * j) % (products // 3)), "esci": "ESC"[j]}
+            for q in range(queries) for j in range(3)]
+    db.run("UNWIND $rows AS r MATCH (q:Query {_nid: r.q}), (p:Product {_nid: r.p}) "
+           "CREATE (q)-[:PURCHASED {esci: r.esci}]->(p)", rows=buys)
+    save_spec(db.driver, db.database, spec)
+    return spec
+
+
+@pytest.fixture(scope="session")
+def tiny_lm(tmp_path_factory):
+    """A randomly initialised 1-layer BERT with the packaged MiniLM tokenizer, on disk."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    from lmgnn.models import load_tokenizer
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny_lm")
+    tok = load_tokenizer()
+    config = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
+    BertModel(config).save_pretrained(str(path))
+    tok.save_pretrained(str(path))
+    return path
