@@ -11,6 +11,7 @@ from lmgnn.cli import db
 from lmgnn.cli import load as load_cli
 from lmgnn.cli import query as query_cli
 from lmgnn.cli import train as train_cli
+from lmgnn.cli import writeback as writeback_cli
 from lmgnn.cli.common import err_console
 from lmgnn.errors import UserError
 
@@ -26,6 +27,8 @@ app.add_typer(db.app, name="db")
 app.command("load")(load_cli.load)
 app.command("train")(train_cli.train)
 app.command("runs")(train_cli.runs)
+app.command("writeback")(writeback_cli.writeback)
+app.command("predict")(writeback_cli.predict)
 app.command("query")(query_cli.query)
 
 
