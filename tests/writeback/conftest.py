@@ -116,6 +116,13 @@ def build_trainable_shop(db, products: int = 60, queries: int = 30) -> GraphSpec
     return spec
 
 
+@pytest.fixture
+def trainshop(neo4j_db):
+    """The trainable shop in a clean database (60 products, 30 queries, 90 purchases)."""
+    build_trainable_shop(neo4j_db)
+    return neo4j_db
+
+
 @pytest.fixture(scope="session")
 def tiny_lm(tmp_path_factory):
     """A randomly initialised 1-layer BERT with the packaged MiniLM tokenizer, on disk."""
