@@ -8,6 +8,7 @@ import typer
 
 from lmgnn import __version__
 from lmgnn.cli import db
+from lmgnn.cli import demo as demo_cli
 from lmgnn.cli import load as load_cli
 from lmgnn.cli import query as query_cli
 from lmgnn.cli import train as train_cli
@@ -30,6 +31,7 @@ app.command("runs")(train_cli.runs)
 app.command("writeback")(writeback_cli.writeback)
 app.command("predict")(writeback_cli.predict)
 app.command("query")(query_cli.query)
+app.command("demo")(demo_cli.demo)
 
 
 def _version(value: bool) -> None:
