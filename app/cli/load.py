@@ -26,8 +26,8 @@ def load(
         help="graph spec YAML, or `synthetic` to generate and load the synthetic shop graph",
         show_default=False)],
     data_dir: Annotated[Path | None, typer.Option(
-        "--data-dir", help="folder the spec's file paths are relative to [default: the spec's "
-        "folder]", show_default=False)] = None,
+        "--data-dir", help="folder the spec's file paths are relative to (default: the spec's "
+        "folder)", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="validate every file and report what would be loaded; write "
         "nothing (needs no server)")] = False,
@@ -38,8 +38,8 @@ def load(
                                          rich_help_panel=_SYN)] = 3_000,
     seed: Annotated[int, typer.Option(help="random seed", rich_help_panel=_SYN)] = 0,
     out_dir: Annotated[Path | None, typer.Option(
-        "--out-dir", help="keep the generated files here [default: a temporary folder, "
-        "deleted afterwards]", rich_help_panel=_SYN, show_default=False)] = None,
+        "--out-dir", help="keep the generated files here (default: a temporary folder, "
+        "deleted afterwards)", rich_help_panel=_SYN, show_default=False)] = None,
     uri: UriOpt = None,
     user: UserOpt = None,
     database: DatabaseOpt = None,
