@@ -1,0 +1,230 @@
+"""Writeback throughput: properties written per second and predicted links per second.
+
+Run (starts a throwaway local Neo4j on free ports, builds a graph with Cypher; ~3 minutes on
+2 cores)::
+
+    .venv/bin/python benchmarks/writeback.py
+    .venv/bin/python benchmarks/writeback.py --products 20000 --queries 5000   # quick
+
+``--use-configured`` uses the server of NEO4J_URI / the config file instead (it must be empty:
+the benchmark wipes it). Predictions are random tensors (the model is not what is measured):
+node classes (12 classes) on every product, embeddings (``--dim``) with their vector index,
+top-k links per query and edge classes on every purchase. Each is written with the default
+transaction size, with a small one, and one row per transaction (on a slice: the naive way),
+so the ratios show side by side; a re-write (which first clears the run's old values) is
+timed too. Ranking (scoring every product per query, excluding purchases) is timed apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parent.parent
+CLASSES = [f"c{i}" for i in range(12)]
+SPEC = {
+    "name": "benchshop",
+    "nodes": {
+        "Query": {"key": "query_id", "properties": {"query_id": "string", "text": "string"},
+                  "text": ["text"]},
+        "Product": {"key": "product_id",
+                    "properties": {"product_id": "string", "title": "string",
+                                   "category": "string"},
+                    "text": ["title"], "target": "category"},
+    },
+    "relationships": [{"type": "PURCHASED", "source": "Query", "target": "Product",
+                       "properties": {"esci": "string"}, "label": "esci"}],
+}
+
+
+def build_graph(driver, database: str, products: int, queries: int, per_query: int) -> None:
+    from lmgnn.spec import parse_spec
+    from lmgnn.spec_store import save_spec
+
+    def run(q: str, **p: object) -> None:
+        with driver.session(database=database) as s:
+            s.run(q, p).consume()
+
+    run("CREATE CONSTRAINT bench_p IF NOT EXISTS FOR (n:Product) REQUIRE n._nid IS UNIQUE")
+    run("CREATE CONSTRAINT bench_q IF NOT EXISTS FOR (n:Query) REQUIRE n._nid IS UNIQUE")
+    run("UNWIND range(0, $n - 1) AS i CALL (i) { CREATE (:Product {_nid: i, product_id: 'p' + i,"
+        " title: 'product ' + i, category: $cats[i % 12]}) } IN TRANSACTIONS OF 20000 ROWS",
+        n=products, cats=CLASSES)
+    run("UNWIND range(0, $n - 1) AS i CALL (i) { CREATE (:Query {_nid: i, query_id: 'q' + i, "
+        "text: 'query ' + i}) } IN TRANSACTIONS OF 20000 ROWS", n=queries)
+    run("UNWIND range(0, $n - 1) AS i CALL (i) { MATCH (q:Query {_nid: i}) "
+        "UNWIND range(1, $k) AS j MATCH (p:Product {_nid: (i * 7919 + j * 104729) % $np}) "
+        "MERGE (q)-[:PURCHASED {esci: 'E'}]->(p) } IN TRANSACTIONS OF 5000 ROWS",
+        n=queries, k=per_query, np=products)
+    save_spec(driver, database, parse_spec(SPEC, "benchshop"))
+
+
+def measure(args: argparse.Namespace, driver, database: str) -> list[dict]:
+    from lmgnn.spec_store import require_spec
+    from lmgnn.writeback import (
+        EdgeClassBatch,
+        EmbeddingBatch,
+        LinkBatch,
+        NodeClassBatch,
+        predict_links,
+        write_edge_classes,
+        write_embeddings,
+        write_links,
+        write_node_classes,
+    )
+
+    spec = require_spec(driver, database)
+    n_p, n_q, k, dim = args.products, args.queries, args.top_k, args.dim
+    gen = torch.Generator().manual_seed(0)
+    rows: list[dict] = []
+
+    def node_batches(n: int):
+        for lo in range(0, n, 4096):  # like inference: generated batch by batch
+            nids = torch.arange(lo, min(lo + 4096, n))
+            yield NodeClassBatch(nids, torch.rand(nids.numel(), 12, generator=gen).softmax(1))
+
+    def emb_batches(n: int):
+        for lo in range(0, n, 4096):
+            nids = torch.arange(lo, min(lo + 4096, n))
+            yield EmbeddingBatch(nids, torch.randn(nids.numel(), dim, generator=gen))
+
+    def link_batches(n: int):
+        for lo in range(0, n, 1024):
+            src = torch.arange(lo, min(lo + 1024, n))
+            dst = torch.randint(0, n_p, (src.numel(), k), generator=gen)
+            dst = torch.sort(dst, dim=1).values  # distinct enough; duplicates are allowed
+            yield LinkBatch(src, dst, torch.rand(src.numel(), k, generator=gen))
+
+    pairs = driver.execute_query("MATCH (q:Query)-[:PURCHASED]->(p:Product) "
+                                 "RETURN q._nid AS s, p._nid AS d", database_=database)[0]
+    src = torch.tensor([r["s"] for r in pairs])
+    dst = torch.tensor([r["d"] for r in pairs])
+
+    def edge_batches(n: int):
+        for lo in range(0, n, 4096):
+            sl = slice(lo, min(lo + 4096, n))
+            yield EdgeClassBatch(src[sl], dst[sl], torch.rand(src[sl].numel(), 4,
+                                                             generator=gen).softmax(1))
+
+    def timed(name: str, props: int, fn, n: int, batch_rows: int, note: str = "") -> None:
+        t = time.perf_counter()
+        stats = fn(n, batch_rows)
+        s = time.perf_counter() - t
+        rows.append({"output": name, "items": stats.items, "tx rows": batch_rows,
+                     "seconds": s, "items/s": stats.items / s,
+                     "props/s": stats.items * props / s, "note": note})
+        print(f"  {name:<28} rows/tx {batch_rows:>6}: {stats.items:>9,} in {s:7.2f} s "
+              f"{note}", flush=True)
+
+    args_ = (driver, database, spec)
+    naive = args.naive
+    for batch_rows, n, note in ((10_000, n_p, ""), (1_000, n_p, ""), (1, naive, "naive")):
+        timed("node class (pred+prob)", 2, lambda n, b: write_node_classes(
+            *args_, "run1", "Product", node_batches(n), classes=CLASSES, batch_rows=b),
+            n, batch_rows, note)
+    timed("node class re-write", 2, lambda n, b: write_node_classes(
+        *args_, "run1", "Product", node_batches(n), classes=CLASSES, batch_rows=b),
+        n_p, 10_000, "clears first")
+    timed("node class + distribution", 3, lambda n, b: write_node_classes(
+        *args_, "run1", "Product", node_batches(n), classes=CLASSES, distribution=True,
+        batch_rows=b), n_p, 10_000)
+    for batch_rows, n, note in ((2_000, n_p, "+ vector index"), (1, naive, "naive")):
+        timed(f"embedding {dim}-d", 1, lambda n, b: write_embeddings(
+            *args_, "run1", "Product", emb_batches(n), batch_rows=b), n, batch_rows, note)
+    for batch_rows, n, note in ((10_000, n_q, ""), (1_000, n_q, ""), (1, naive // k, "naive")):
+        timed(f"predicted links (k={k})", 3, lambda n, b: write_links(
+            *args_, "run1", "PURCHASED", link_batches(n), batch_rows=b), n, batch_rows, note)
+    timed("edge class (pred+prob)", 2, lambda n, b: write_edge_classes(
+        *args_, "run1", "PURCHASED", edge_batches(n), classes=["E", "S", "C", "I"],
+        batch_rows=b), src.numel(), 10_000)
+
+    # ranking alone: every product scored per query, purchases excluded (read from Neo4j)
+    q_emb, p_emb = torch.randn(n_q, dim, generator=gen), torch.randn(n_p, dim, generator=gen)
+    sources = ((torch.arange(lo, min(lo + 512, n_q)), q_emb[lo:lo + 512])
+               for lo in range(0, n_q, 512))
+    t = time.perf_counter()
+    ranked = sum(b.src.numel() for b in predict_links(driver, database, spec, "PURCHASED",
+                                                       sources, p_emb, k))
+    s = time.perf_counter() - t
+    rows.append({"output": f"rank top-{k} of {n_p:,}", "items": ranked, "tx rows": 0,
+                 "seconds": s, "items/s": ranked / s, "props/s": 0.0,
+                 "note": "sources/s, no writes"})
+    return rows
+
+
+def print_table(rows: list[dict], args: argparse.Namespace) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"writeback: {args.products:,} products, {args.queries:,} queries, "
+                        f"dim {args.dim}, k {args.top_k}")
+    for col in ("output", "rows/tx", "items", "seconds", "items/s", "properties/s",
+                "vs naive", "note"):
+        table.add_column(col, justify="left" if col in ("output", "note") else "right")
+    naive = {r["output"]: r["items/s"] for r in rows if r["tx rows"] == 1}
+    for r in rows:
+        ratio = (f"{r['items/s'] / naive[r['output']]:.0f}x" if r["output"] in naive
+                 and r["tx rows"] != 1 else "")
+        table.add_row(r["output"], str(r["tx rows"] or "-"), f"{r['items']:,}",
+                      f"{r['seconds']:.2f}", f"{r['items/s']:,.0f}",
+                      f"{r['props/s']:,.0f}" if r["props/s"] else "-", ratio, r["note"])
+    Console(width=150).print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=20_000)
+    parser.add_argument("--per-query", type=int, default=3, help="purchases per query")
+    parser.add_argument("--dim", type=int, default=64)
+    parser.add_argument("--top-k", type=int, default=10)
+    parser.add_argument("--naive", type=int, default=500,
+                        help="rows written one per transaction (baseline)")
+    parser.add_argument("--use-configured", action="store_true")
+    args = parser.parse_args()
+    sys.path.insert(0, str(REPO))
+    from lmgnn.config import Settings, load_settings, new_password
+    from lmgnn.db import server
+    from lmgnn.db.connection import open_driver
+
+    def free_port() -> int:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+
+    tmp = None
+    if args.use_configured:
+        settings = load_settings()
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="lmgnn-bench-")
+        settings = Settings(uri=f"bolt://127.0.0.1:{free_port()}", password=new_password(),
+                            data_dir=Path(tmp.name), http_port=free_port(), heap="2g",
+                            sources={"password": "benchmark"})
+        print(f"starting a throwaway Neo4j at {settings.uri} ...", flush=True)
+        server.start(settings)
+    driver = open_driver(settings)
+    try:
+        count = driver.execute_query("MATCH (n) RETURN count(n) AS n",
+                                     database_=settings.database)[0][0]["n"]
+        if count:
+            sys.exit(f"{settings.uri} holds {count} nodes: the benchmark needs an empty database")
+        t = time.perf_counter()
+        build_graph(driver, settings.database, args.products, args.queries, args.per_query)
+        print(f"graph built in {time.perf_counter() - t:.1f} s", flush=True)
+        rows = measure(args, driver, settings.database)
+        print_table(rows, args)
+    finally:
+        driver.close()
+        if tmp is not None:
+            server.stop(settings)
+            tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
