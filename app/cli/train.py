@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Annotated
@@ -80,6 +81,7 @@ def train(
 
         raise UserError("--target is required, e.g. --target Product.category or "
                         "--target Query-PURCHASED->Product")
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)  # "property not yet set"
     settings = load_settings(uri=uri, user=user, database=database)
     with connect(settings) as (driver, db):
         result = run_training(config, driver, db, runs_dir(runs), resume=resume)

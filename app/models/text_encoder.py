@@ -102,12 +102,18 @@ class TextEncoder(nn.Module):
         """Inference embeddings (B, hidden) on CPU, in eval mode; restores the training flag."""
         was_training = self.training
         self.eval()
+        # batches of similar length waste little compute on padding
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i] or ""))
         try:
-            parts = [self.embed(texts[i:i + batch_size]).float().cpu()
+            parts = [self.embed([texts[j] for j in order[i:i + batch_size]]).float().cpu()
                      for i in range(0, len(texts), batch_size)]
         finally:
             self.train(was_training)
-        return torch.cat(parts) if parts else torch.empty(0, self.hidden_size)
+        if not parts:
+            return torch.empty(0, self.hidden_size)
+        out = torch.empty(len(texts), parts[0].size(1))
+        out[torch.tensor(order)] = torch.cat(parts)
+        return out
 
     def save(self, path: str | Path) -> None:
         """Save model + tokenizer so that ``from_pretrained(path)`` reloads them."""

@@ -249,8 +249,10 @@ class Trainer:
             last = epoch + 1 == self._epochs(stage)
             if mode == "joint" and ((epoch + 1) % c.refresh_every == 0 or last):
                 # re-encode with the updated LM: next epoch's inputs and this validation
+                t_enc = time.perf_counter()
                 encoded += self.cache.refresh(self.lm, self.data.texts,
                                               f"{self.run.run_id}-joint-{epoch + 1}")
+                enc_s += time.perf_counter() - t_enc
             _, vstream = self.batches(kind if kind != "joint" else "gnn", "valid", epoch)
             valid = loops.evaluate(self.task, self.model, vstream, mode, self.cache, self.device)
             row = {"stage": stage, "epoch": epoch, "split": "valid", **stats.as_dict(),
