@@ -60,6 +60,8 @@ def worker(job: dict) -> dict:
     spec = require_spec(driver, settings.database)
     if job["kind"] == "lm":
         return lm_texts_per_second(driver, settings.database, spec, job)
+    if job["kind"] == "interleaved":
+        return interleaved(driver, settings.database, spec, job)
     base = rss_now_mib()
     started = time.perf_counter()
     options = {"fanouts": job["fanouts"], "seed": 0, "features": job["features"]}
@@ -93,6 +95,36 @@ def worker(job: dict) -> dict:
     if hasattr(rows, "hits"):
         out["cache_hit"] = rows.hits / max(1, rows.hits + rows.misses)
     return out
+
+
+def interleaved(driver, database, spec, job: dict) -> dict:
+    """Seeds/s of the three backends on the SAME batches, taken in turn (fair under load)."""
+    import torch
+
+    from lmgnn.sampler import CypherSampler, SnapshotSampler, epoch_order, snapshot
+
+    options = {"fanouts": job["fanouts"], "seed": 0, "features": job["features"]}
+    csr = snapshot(driver, database, spec)
+    samplers = {
+        "cypher": CypherSampler(driver, database, spec, **options),
+        "snapshot": SnapshotSampler(driver, database, spec, csr=csr, **options),
+        "reference": SnapshotSampler.reference(driver, database, spec, csr=csr, **options),
+    }
+    order = epoch_order(csr.counts["Product"], shuffle=True, seed=1, epoch=0)
+    seeds = list(torch.split(order, job["batch_size"]))[: job["batches"] + 1]
+    elapsed = dict.fromkeys(samplers, 0.0)
+    texts = dict.fromkeys(samplers, 0)
+    for i, positions in enumerate(seeds):
+        for name, sampler in samplers.items():
+            started = time.perf_counter()
+            batch = sampler.sample_from_nodes("Product", positions)
+            if i:  # batch 0 warms up every backend
+                elapsed[name] += time.perf_counter() - started
+                texts[name] += sum(len(batch[nt].text) for nt in batch.node_types
+                                   if "text" in batch[nt])
+    n = sum(int(s.numel()) for s in seeds[1:])
+    return {name: {"seeds_s": n / elapsed[name], "texts_s": texts[name] / elapsed[name],
+                   "batches_s": (len(seeds) - 1) / elapsed[name]} for name in samplers}
 
 
 def lm_texts_per_second(driver, database, spec, job: dict) -> dict:
@@ -217,7 +249,16 @@ def main() -> None:
                               rels=info["relationships"])
                 rows.append(result)
                 print(json.dumps(result), flush=True)
+        for features in ("text", "none"):
+            job = {"kind": "interleaved", "features": features, "fanouts": fanouts,
+                   "batch_size": args.batch_size, "batches": args.batches}
+            fair = run_child(job, env)
+            print(json.dumps({"interleaved": features, **fair}), flush=True)
+            for r in rows:
+                if r["rels"] == info["relationships"] and r["features"] == features:
+                    r["fair"] = fair[r["backend"]]
         lm = run_child({"kind": "lm", "seconds": 20, "max_length": args.lm_max_length}, env)
+        lm["load"] = os.getloadavg()[0]
     finally:
         driver.close()
         if started:
@@ -226,23 +267,25 @@ def main() -> None:
 
 
 def print_table(rows: list[dict], lm: dict, fanouts: list[int], batch_size: int) -> None:
-    big = max(r["rels"] for r in rows)
-    ref = {r["features"]: r for r in rows if r["backend"] == "reference" and r["rels"] == big}
+    """Separate runs give setup time and peak RSS; the interleaved run gives the ratios."""
+    ref = {r["features"]: r["fair"] for r in rows if r["backend"] == "reference" and "fair" in r}
     print(f"\nfanout {fanouts}, batch {batch_size}, node task (Product seeds); default LM "
-          f"(all-MiniLM-L6-v2, max_length {lm['max_length']}, inference) encodes "
-          f"{lm['texts_s']:.0f} texts/s on this machine\n")
-    header = ("| relationships | backend | features | seeds/s | batches/s | texts/s | "
-              "texts/s / LM | seeds/s / reference | nodes/batch | setup s | peak RSS MiB "
-              "(base) | CSR MiB |")
-    print(header)
-    print("|" + "---|" * 12)
+          f"(all-MiniLM-L6-v2, max_length {lm['max_length']}, inference, 2 threads) encodes "
+          f"{lm['texts_s']:.0f} texts/s here (1-min load average {lm['load']:.1f})\n")
+    print("| relationships | backend | features | seeds/s (alone) | seeds/s (interleaved) | "
+          "batches/s | texts/s | texts/s / LM | seeds/s / reference | nodes/batch | "
+          "setup s | peak RSS MiB (after imports) | CSR MiB |")
+    print("|" + "---|" * 13)
     for r in rows:
-        reference = ref.get(r["features"]) if r["rels"] == big else None
-        ratio = f"{r['seeds_s'] / reference['seeds_s']:.2f}" if reference else "-"
-        lm_ratio = f"{r['texts_s'] / lm['texts_s']:.0f}x" if r["texts_s"] else "-"
+        fair = r.get("fair")
+        reference = ref.get(r["features"]) if fair else None
+        ratio = f"{fair['seeds_s'] / reference['seeds_s']:.2f}" if reference else "-"
+        texts = fair["texts_s"] if fair else r["texts_s"]
+        lm_ratio = f"{texts / lm['texts_s']:.0f}x" if texts else "-"
         print(f"| {r['rels']:,} | {r['backend']} | {r['features']} | {r['seeds_s']:,.0f} | "
-              f"{r['batches_s']:.2f} | {r['texts_s']:,.0f} | {lm_ratio} | {ratio} | "
-              f"{r['nodes_per_batch']:,.0f} | {r['setup_s']:.1f} | "
+              f"{fair['seeds_s'] if fair else float('nan'):,.0f} | "
+              f"{fair['batches_s'] if fair else r['batches_s']:.2f} | {texts:,.0f} | "
+              f"{lm_ratio} | {ratio} | {r['nodes_per_batch']:,.0f} | {r['setup_s']:.1f} | "
               f"{r['rss_peak_mib']:,.0f} ({r['rss_base_mib']:,.0f}) | "
               f"{r.get('csr_mib', 0):.0f} |")
 
