@@ -36,7 +36,7 @@ from lmgnn.loaders import load_graph, validate_files
 from lmgnn.loaders.plan import SOURCE, TARGET, node_columns, rel_columns, resolve
 from lmgnn.loaders.readers import key_array, python_values, read_chunks
 from lmgnn.loaders.synthetic import generate
-from lmgnn.loaders.write import create_schema
+from lmgnn.loaders.write import create_schema, delete_graph
 from lmgnn.spec import NID, GraphSpec, load_spec
 
 # name -> (products, queries): about 10k, 100k and 1M relationships in total
@@ -116,8 +116,7 @@ def naive(driver: neo4j.Driver, database: str, spec: GraphSpec, folder: Path,
 
 
 def wipe(driver: neo4j.Driver, database: str) -> None:
-    with driver.session(database=database) as session:  # IN TRANSACTIONS needs auto-commit
-        session.run(cypher.load("load/delete_graph")).consume()
+    delete_graph(driver, database)
 
 
 def table(results: list[Result]) -> Table:

@@ -60,11 +60,14 @@ class LoadReport:
 
 
 def load_graph(spec: GraphSpec, data_dir: Path, driver: neo4j.Driver | None, database: str,
-               *, dry_run: bool = False, progress: bool = True) -> LoadReport:
+               *, dry_run: bool = False, progress: bool = True,
+               replace: bool = False) -> LoadReport:
     """Load the files of ``spec`` (paths relative to ``data_dir``) into ``database``.
 
     ``dry_run`` validates everything and writes nothing (``driver`` may then be None, which
-    skips the check against a graph already stored). Raises UserError subclasses naming file,
+    skips the check against a graph already stored). ``replace`` deletes whatever the database
+    holds (every node, lmgnn's constraints) once the files passed validation, instead of
+    refusing a database that holds another graph. Raises UserError subclasses naming file,
     row and field for bad input, before the first write.
     """
     started = time.perf_counter()
@@ -76,12 +79,14 @@ def load_graph(spec: GraphSpec, data_dir: Path, driver: neo4j.Driver | None, dat
         report.rows_read = checked.total_rows
         if driver is None and not dry_run:
             raise ValueError("a driver is needed unless dry_run=True")
-        if driver is not None:
+        if driver is not None and not replace:
             check_database_is_free(driver, database, spec)
         if dry_run:
             report.nodes = {label: len(keys) for label, keys in checked.keys.items()}
             report.relationships = dict(checked.rel_unique)
         else:
+            if replace:
+                write.delete_graph(driver, database)
             _write(driver, database, spec, data_dir, checked, bars, report)
     report.seconds = time.perf_counter() - started
     return report
@@ -116,7 +121,7 @@ def check_database_is_free(driver: neo4j.Driver, database: str, spec: GraphSpec)
         raise GraphMismatch(
             f"database {database!r} already holds the graph {stored.name!r}; {spec.origin} "
             f"describes {spec.name!r}. One graph per database: load into another database "
-            "(--database / NEO4J_DATABASE) or delete the stored graph first")
+            "(--database / NEO4J_DATABASE), or pass --replace to delete it")
     if stored is None:
         records = write.read(driver, database, cypher.load("load/labels_in_use"))
         foreign = sorted(set(records[0]["labels"]) - set(spec.nodes) - RESERVED_LABELS)
@@ -124,4 +129,4 @@ def check_database_is_free(driver: neo4j.Driver, database: str, spec: GraphSpec)
             raise GraphMismatch(
                 f"database {database!r} holds nodes labelled {', '.join(foreign)} that "
                 f"{spec.origin} does not describe: load into an empty database "
-                "(--database / NEO4J_DATABASE)")
+                "(--database / NEO4J_DATABASE), or pass --replace to delete them")

@@ -51,6 +51,18 @@ def create_schema(driver: neo4j.Driver, database: str, spec: GraphSpec) -> None:
                          database_=database)
 
 
+def delete_graph(driver: neo4j.Driver, database: str) -> None:
+    """Delete every node and relationship and drop lmgnn's constraints and indexes."""
+    with driver.session(database=database) as session:  # IN TRANSACTIONS needs auto-commit
+        session.run(cypher.load("load/delete_graph")).consume()
+    for row in read(driver, database, cypher.load("schema/lmgnn_constraints")):
+        driver.execute_query(cypher.render("schema/drop_constraint", constraint=row["name"]),
+                             database_=database)
+    for row in read(driver, database, cypher.load("schema/lmgnn_indexes")):
+        driver.execute_query(cypher.render("schema/drop_index", index=row["name"]),
+                             database_=database)
+
+
 def _schema_name(label: str, prop: str) -> str:
     return f"lmgnn_{label}_{prop.lstrip('_')}"
 

@@ -31,6 +31,9 @@ def load(
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="validate every file and report what would be loaded; write "
         "nothing (needs no server)")] = False,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="delete everything in the database (another graph included) once "
+        "the files are valid, then load")] = False,
     progress: Annotated[bool, typer.Option(help="show progress bars")] = True,
     products: Annotated[int, typer.Option(help="number of products",
                                           rich_help_panel=_SYN)] = 5_000,
@@ -68,7 +71,8 @@ def load(
         else:
             settings = load_settings(uri=uri, user=user, database=database)
             with connect(settings) as (driver, db):
-                report = load_graph(graph, folder, driver, db, progress=progress)
+                report = load_graph(graph, folder, driver, db, progress=progress,
+                                    replace=replace)
     _print_report(report)
 
 

@@ -13,6 +13,7 @@ import pytest
 from lmgnn.errors import UserError
 from lmgnn.loaders import GraphMismatch, InputError, load_graph
 from lmgnn.spec import SpecError, load_spec
+from lmgnn.spec_store import stored_spec
 
 from .shop_files import FILES, graph_state, write_shop
 
@@ -139,3 +140,20 @@ def test_other_graph_in_database_is_refused(neo4j_db, loaded, tmp_path: Path) ->
         load_graph(spec, tmp_path / "other", neo4j_db.driver, neo4j_db.database,
                    progress=False)
     assert graph_state(neo4j_db) == loaded
+
+
+def test_replace_swaps_the_stored_graph_only_after_validation(neo4j_db, loaded,
+                                                              tmp_path: Path) -> None:
+    spec_path = write_shop(tmp_path / "other", **{"queries.csv": "query_id,text\nQ1,x\nQ2,\n"})
+    spec_path.write_text(spec_path.read_text().replace("name: ecommerce", "name: shop2"))
+    with pytest.raises(InputError, match="empty text"):
+        load_graph(load_spec(spec_path), tmp_path / "other", neo4j_db.driver,
+                   neo4j_db.database, progress=False, replace=True)
+    assert graph_state(neo4j_db) == loaded  # bad files: the old graph is untouched
+
+    write_shop(tmp_path / "other")
+    spec_path.write_text(spec_path.read_text().replace("name: ecommerce", "name: shop2"))
+    report = load_graph(load_spec(spec_path), tmp_path / "other", neo4j_db.driver,
+                        neo4j_db.database, progress=False, replace=True)
+    assert report.created_nodes == 5  # everything was deleted, then loaded afresh
+    assert stored_spec(neo4j_db.driver, neo4j_db.database).name == "shop2"

@@ -1,0 +1,2 @@
+// Drop one lmgnn index.
+DROP INDEX {{index}} IF EXISTS
