@@ -9,7 +9,7 @@ thread, each sorted by source key, so no two transactions fight over the same no
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import neo4j
@@ -33,7 +33,6 @@ class WriteCounts:
     properties_set: int = 0
     node_seconds: float = 0.0
     relationship_seconds: float = 0.0
-    new_nodes: dict[str, int] = field(default_factory=dict)
 
 
 def create_schema(driver: neo4j.Driver, database: str, spec: GraphSpec) -> None:
