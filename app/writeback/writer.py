@@ -61,7 +61,8 @@ class WriteStats:
     output_id: str
     items: int  # nodes, relationships or links written
     transactions: int
-    seconds: float
+    seconds: float  # all of it, from opening the output to marking it complete
+    index_seconds: float = 0.0  # of which: building the vector index (embeddings)
 
 
 # ---- sinks: one output each, fed batch by batch -------------------------------------------------
@@ -135,10 +136,13 @@ class Sink:
             if exc_type is None:
                 if self._buffer:
                     self._flush()
+                before = time.perf_counter()
                 self.before_finish()
+                finishing = time.perf_counter() - before
                 manifest.finish_output(self.driver, self.database, self.output_id)
                 self.stats = WriteStats(self.output_id, self._items, self._transactions,
-                                        time.perf_counter() - self._started)
+                                        time.perf_counter() - self._started,
+                                        finishing if self.kind == "embedding" else 0.0)
         finally:
             if self._session is not None:
                 self._session.close()
@@ -197,11 +201,11 @@ class EmbeddingSink(Sink):
     def __init__(self, driver: neo4j.Driver, database: str, spec: GraphSpec, run_id: str,
                  label: str, *, similarity: str = "cosine", batch_rows: int = 2_000,
                  on_rows: ProgressFn | None = None, append: bool = False,
-                 index_timeout_s: int = 600) -> None:
+                 index: bool = True, index_timeout_s: int = 600) -> None:
         if similarity not in ("cosine", "euclidean"):
             raise UserError(f"vector similarity must be cosine or euclidean, got {similarity!r}")
         self.names = names = naming.embedding_names(spec, run_id, label)
-        self.similarity, self.index_timeout_s = similarity, index_timeout_s
+        self.similarity, self.index, self.index_timeout_s = similarity, index, index_timeout_s
         self.dims: set[int] = set()
         if append:  # new vectors must fit the run's vector index
             self.dims.update(o["dimensions"] for o in
@@ -225,7 +229,7 @@ class EmbeddingSink(Sink):
         clear_embeddings(self.driver, self.database, self.names)
 
     def before_finish(self) -> None:
-        if not self.dims:
+        if not self.dims or not self.index:
             return
         dimensions = next(iter(self.dims))
         n = self.names
