@@ -123,3 +123,27 @@ def test_link_and_edge_runs_write_new_links_and_edge_classes_and_delete_cleans_u
     assert result.exit_code == 0, result.output
     assert db.run(f"MATCH ()-[r:PURCHASED]->() WHERE r.`pred_esci__{key}` IS NOT NULL "
                   "RETURN count(r) AS n")[0]["n"] == 0
+
+
+def test_predict_gives_a_new_query_its_top_links_and_leaves_the_others(trainshop, tiny_lm,
+                                                                      tmp_path):
+    db, runs = trainshop, tmp_path / "runs"
+    run_id = train_run(db, tiny_lm, runs, "link")
+    options = WritebackOptions(top_k=4, embeddings=False, device="cpu")
+    writeback(db.driver, db.database, runs, run_id, options, progress=False)
+    query = ("MATCH (q:Query)-[r:PREDICTED_PURCHASED {run: $run}]->(p:Product) "
+             "RETURN q._nid AS q, p._nid AS p, r.rank AS rank, r.score AS score ORDER BY q, rank")
+    before = db.run(query, run=run_id)
+    db.run("CREATE (:Query {_nid: 30, query_id: 'q30', text: 'atlas please'})")
+    db.run("MATCH (q:Query {_nid: 30}), (p:Product {_nid: 0}) "
+           "CREATE (q)-[:PURCHASED {esci: 'E'}]->(p)")
+    predictions, _ = predict_new(db.driver, db.database, runs, run_id, options, write=True,
+                                 progress=False)
+    assert [(p.label, p.nid) for p in predictions] == [("Query", 30)]
+    expected = [(30, dst, rank) for rank, (dst, _) in enumerate(predictions[0].links, 1)]
+    after = db.run(query, run=run_id)
+    assert [r for r in after if r["q"] != 30] == before
+    assert [(r["q"], r["p"], r["rank"]) for r in after if r["q"] == 30] == expected
+    assert len(expected) == 4 and 0 not in [d for _, d, _ in expected]  # bought: excluded
+    count = db.run("MATCH (o:LmgnnOutput {kind: 'links'}) RETURN o.count AS n")[0]["n"]
+    assert count == len(after) == 31 * 4
