@@ -49,7 +49,7 @@ from lmgnn.errors import UserError
 
 PROPERTY_TYPES = ("string", "int", "float", "bool")
 NID = "_nid"  # dense per-label node id property
-RESERVED_LABELS = frozenset({"LmgnnSpec", "ModelRun"})
+RESERVED_LABELS = frozenset({"LmgnnSpec", "ModelRun", "LmgnnOutput"})
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 EdgeType = tuple[str, str, str]  # (source label, relationship type, target label), as in PyG
