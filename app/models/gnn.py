@@ -63,8 +63,10 @@ class HeteroGNN(nn.Module):
             raise UserError(f"GNN conv must be sage or hgt, got {conv!r}")
         self.metadata = (list(node_types), [tuple(et) for et in edge_types])
         self.conv_kind, self.hidden, self.dropout = conv, hidden, dropout
-        self.input = nn.ModuleDict({t: nn.Linear(d, hidden) for t, d in in_dims.items()
-                                    if t in node_types})
+        # LayerNorm first: fine-tuning changes the LM's output scale from stage to stage
+        self.in_dims = {t: int(d) for t, d in in_dims.items() if t in node_types}
+        self.input = nn.ModuleDict({t: nn.Sequential(nn.LayerNorm(d), nn.Linear(d, hidden))
+                                    for t, d in self.in_dims.items()})
         self.embedding = nn.ModuleDict({t: nn.Embedding(n, hidden) for t, n in num_nodes.items()
                                         if t in node_types and t not in in_dims})
         for emb in self.embedding.values():

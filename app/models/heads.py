@@ -52,13 +52,23 @@ class LinkScorer(nn.Module):
         all_pairs(src (B, dim), dst (M, dim), rel) -> (B, M)
     """
 
-    def __init__(self, dim: int, relations: list[EdgeType], kind: ScoreKind = "distmult") -> None:
+    def __init__(self, dim: int, relations: list[EdgeType], kind: ScoreKind = "distmult",
+                 normalize: bool = True) -> None:
         super().__init__()
         if kind not in ("distmult", "dot"):
             raise UserError(f"link scorer must be distmult or dot, got {kind!r}")
-        self.kind = kind
+        self.kind, self.normalize = kind, normalize
         self.keys = {tuple(r): str(i) for i, r in enumerate(relations)}
         self.rel = nn.ParameterDict({k: nn.Parameter(torch.ones(dim)) for k in self.keys.values()})
+        # cosine-style scores times a learnable scale (init 10, i.e. temperature 0.1): raw dot
+        # products of 384-d LM vectors give logits in the hundreds, whose gradients wreck a
+        # pretrained LM in a few steps
+        self.log_scale = nn.Parameter(torch.tensor(2.302585)) if normalize else None
+
+    def _prep(self, src: torch.Tensor, dst: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if not self.normalize:
+            return src, dst
+        return F.normalize(src, dim=-1) * self.log_scale.exp(), F.normalize(dst, dim=-1)
 
     def _diag(self, rel: EdgeType) -> torch.Tensor | None:
         if self.kind == "dot":
@@ -70,19 +80,22 @@ class LinkScorer(nn.Module):
 
     def forward(self, src: torch.Tensor, dst: torch.Tensor, rel: EdgeType) -> torch.Tensor:
         diag = self._diag(rel)
+        src, dst = self._prep(src, dst)
         return ((src * diag if diag is not None else src) * dst).sum(-1)
 
     def all_pairs(self, src: torch.Tensor, dst: torch.Tensor, rel: EdgeType) -> torch.Tensor:
         diag = self._diag(rel)
+        src, dst = self._prep(src, dst)
         return (src * diag if diag is not None else src) @ dst.T
 
 
 def link_loss(pos: torch.Tensor, neg: torch.Tensor, kind: LossKind = "bce",
-              temperature: float = 0.1) -> torch.Tensor:
+              temperature: float = 1.0) -> torch.Tensor:
     """Loss from positive scores (B,) and negative scores (B, K) (or (K,) shared by all).
 
     ``bce``: binary cross-entropy, positives 1, negatives 0. ``contrastive``: InfoNCE, the
-    positive must win a softmax over itself and its K negatives.
+    positive must win a softmax over itself and its K negatives. (``LinkScorer`` scales its
+    scores itself, hence temperature 1.)
     """
     if neg.dim() == 1:
         neg = neg.unsqueeze(0).expand(pos.size(0), -1)

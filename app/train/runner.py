@@ -353,7 +353,7 @@ class Trainer:
             self.run.save_torch("gnn.pt", {"state_dict": g.state_dict(), "init": {
                 "metadata": g.metadata, "hidden": g.hidden, "conv": g.conv_kind,
                 "num_layers": len(g.convs), "heads": self.config.heads,
-                "in_dims": {t: m.in_features for t, m in g.input.items()},
+                "in_dims": g.in_dims,
                 "num_nodes": {t: m.num_embeddings for t, m in g.embedding.items()}}})
         self.run.save_torch("head.pt", {"state_dict": self.model.head.state_dict(),
                                         "kind": type(self.model.head).__name__,
