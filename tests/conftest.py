@@ -22,6 +22,9 @@ from lmgnn.db.connection import open_driver
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
+# the user's own config file (e.g. the password `lmgnn db start` saved), read before the
+# session swaps in a private one
+USER_CONFIG = os.environ.get("LMGNN_CONFIG")
 
 
 @dataclass
@@ -60,7 +63,12 @@ def _private_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     if os.environ.get("NEO4J_URI"):
-        settings = load_settings()
+        with pytest.MonkeyPatch.context() as mp:
+            if USER_CONFIG:
+                mp.setenv("LMGNN_CONFIG", USER_CONFIG)
+            else:
+                mp.delenv("LMGNN_CONFIG", raising=False)
+            settings = load_settings()
         _refuse_to_wipe_user_data(settings)
         yield settings
         return
