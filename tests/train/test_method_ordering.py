@@ -39,3 +39,11 @@ def _scores(shop, tiny_lm_dir, tmp_path, metric: str, **task) -> dict[str, float
 def test_lmgnn_beats_lm_and_gnn_on_product_category(shop, tiny_lm_dir, tmp_path) -> None:
     acc = _scores(shop, tiny_lm_dir, tmp_path, "acc", task="node", target="Product.category")
     assert acc["lmgnn"] > acc["lm"] and acc["lmgnn"] > acc["gnn"], acc
+
+
+@pytest.mark.slow
+def test_lmgnn_beats_lm_and_gnn_on_query_product_links(shop, tiny_lm_dir, tmp_path) -> None:
+    # JUDGED edges copy many purchases: hidden, or the task leaks
+    mrr = _scores(shop, tiny_lm_dir, tmp_path, "mrr", task="link", target="PURCHASED",
+                  exclude=["JUDGED"])
+    assert mrr["lmgnn"] > mrr["lm"] and mrr["lmgnn"] > mrr["gnn"], mrr
