@@ -31,7 +31,9 @@ def open_driver(settings: Settings | None = None) -> neo4j.Driver:
     """Open a driver and check it can log in; raise ConnectionFailed with what to do."""
     settings = settings or load_settings()
     try:
-        driver = GraphDatabase.driver(settings.uri, auth=_auth(settings))
+        # server notifications (e.g. "property _split does not exist yet") are noise for users
+        driver = GraphDatabase.driver(settings.uri, auth=_auth(settings),
+                                      notifications_min_severity="OFF")
     except (ConfigurationError, ValueError) as exc:
         raise UserError(f"invalid NEO4J_URI {settings.uri!r}: {exc}") from exc
     try:
