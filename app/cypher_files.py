@@ -58,28 +58,11 @@ def quote(identifier: str) -> str:
 
 
 def render(name: str, **identifiers: str) -> str:
-    """Fill the {{placeholders}} of a statement with checked, quoted identifiers.
-
-    A placeholder value may be a single identifier, or a pre-built fragment passed through
-    ``fragment(...)`` (e.g. a property map) whose identifiers were quoted the same way.
-    """
+    """Fill the {{placeholders}} of a statement with checked, quoted identifiers."""
     text = load(name)
     wanted = set(_PLACEHOLDER.findall(text))
     missing, extra = wanted - identifiers.keys(), identifiers.keys() - wanted
     if missing or extra:
         raise KeyError(f"{name}: placeholders {sorted(wanted)}; missing {sorted(missing)}, "
                        f"unexpected {sorted(extra)}")
-
-    def fill(match: re.Match[str]) -> str:
-        value = identifiers[match.group(1)]
-        return value.text if isinstance(value, Fragment) else quote(value)
-
-    return _PLACEHOLDER.sub(fill, text)
-
-
-class Fragment(str):
-    """Query text built only from quoted identifiers and parameters."""
-
-    @property
-    def text(self) -> str:
-        return str(self)
+    return _PLACEHOLDER.sub(lambda m: quote(identifiers[m.group(1)]), text)
