@@ -1,7 +1,7 @@
 """Evaluation metrics, computed on CPU tensors: classification and ranking.
 
 Ranking counts ties as half a loss (neither optimistic nor pessimistic), so a constant scorer
-gets the rank of a random guess, not rank 1.
+gets the rank of a random guess, not rank 1; a NaN score loses to everything.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ def ranks(pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
     if neg.dim() == 1:
         neg = neg.unsqueeze(0).expand(pos.size(0), -1)
     pos = pos.unsqueeze(1)
-    return 1 + (neg > pos).sum(1).float() + 0.5 * (neg == pos).sum(1).float()
+    # a NaN score is the worst one: a diverged model must not rank its positives first
+    beaten = (neg > pos) | torch.isnan(pos) | torch.isnan(neg)
+    return 1 + beaten.sum(1).float() + 0.5 * ((neg == pos) & ~beaten).sum(1).float()
 
 
 def ranking_metrics(pos: torch.Tensor, neg: torch.Tensor) -> dict[str, float]:

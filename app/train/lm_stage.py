@@ -17,7 +17,7 @@ import torch
 from lmgnn import cypher_files as cypher
 from lmgnn.models import LinkScorer, TextEncoder, autocast, in_batch_negative_scores, link_loss
 from lmgnn.spec import EdgeType, GraphSpec
-from lmgnn.train.loops import EpochStats, progress
+from lmgnn.train.loops import EpochStats, optimizer_step, progress
 from lmgnn.train.splits import SPLIT_PROP
 
 
@@ -68,14 +68,8 @@ def lm_link_epoch(lm: TextEncoder, scorer: LinkScorer, relations: dict[EdgeType,
                 pos = scorer(s, d, et)
                 neg = in_batch_negative_scores(scorer.all_pairs(s, d, et))
                 loss = link_loss(pos.float(), neg.float(), "contrastive")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(lm.parameters(), 1.0)
-            optimizer.step()
-            stats.loss += float(loss.detach())
-            stats.steps += 1
-            stats.seeds += pairs.size(1)
-            stats.texts += 2 * pairs.size(1)
+            optimizer_step(loss, lm.parameters(), optimizer, "stage 1", stats.steps)
+            stats.add(loss, pairs.size(1), 2 * pairs.size(1))
             elapsed = time.perf_counter() - start
             bar.update(job, advance=1, rate=f"{stats.texts / max(elapsed, 1e-9):.1f} texts/s")
     stats.seconds = time.perf_counter() - start

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from torch_geometric.data import HeteroData
 
+from lmgnn.errors import UserError
 from lmgnn.models import (
     autocast,
     classification_metrics,
@@ -56,11 +57,31 @@ class EpochStats:
     seconds: float = 0.0
     extra: dict = field(default_factory=dict)
 
+    def add(self, loss: torch.Tensor, seeds: int, texts: int) -> None:
+        self.loss += float(loss.detach())
+        self.steps += 1
+        self.seeds += seeds
+        self.texts += texts
+
     def as_dict(self) -> dict[str, float]:
         s = max(self.seconds, 1e-9)
         return {"loss": self.loss / max(self.steps, 1), "steps": self.steps,
                 "seconds": round(self.seconds, 3), "seeds_per_s": round(self.seeds / s, 2),
                 "texts_per_s": round(self.texts / s, 2)}
+
+
+def optimizer_step(loss: torch.Tensor, params: Iterable[torch.nn.Parameter],
+                   optimizer: torch.optim.Optimizer, where: str, step: int) -> None:
+    """Backward, clip to norm 1, step; a non-finite loss stops the run with a clear error
+    instead of training on (and evaluating) NaN weights."""
+    if not torch.isfinite(loss.detach()):
+        raise UserError(f"{where}: loss is {float(loss)} at step {step}; training diverged. "
+                        "Lower the learning rate (--set lm_lr=... / --set gnn_lr=...) or the "
+                        "batch size, then start a new run.")
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(list(params), 1.0)
+    optimizer.step()
 
 
 def progress(description: str) -> Progress:
@@ -175,14 +196,8 @@ def train_epoch(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData],
                         continue
                     loss = F.cross_entropy(logits.float(), y)
                     seeds = y.numel()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            stats.loss += float(loss.detach())
-            stats.steps += 1
-            stats.seeds += seeds
-            stats.texts += texts
+            optimizer_step(loss, model.parameters(), optimizer, description, stats.steps)
+            stats.add(loss, seeds, texts)
             elapsed = time.perf_counter() - start
             bar.update(job, advance=1, rate=f"{stats.seeds / max(elapsed, 1e-9):.1f} seeds/s")
     stats.seconds = time.perf_counter() - start

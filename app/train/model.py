@@ -47,6 +47,24 @@ class EmbeddingCache:
     def lookup(self, label: str, n_id: torch.Tensor) -> torch.Tensor:
         return self.store.get(label, n_id)
 
+    def stats(self, chunk: int = 65536) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        """Per text type: feature mean and std over all its nodes (chunked float64 sums, so a
+        million vectors never sit in memory at once)."""
+        out = {}
+        for label, n in self.counts.items():
+            if n == 0:
+                continue
+            total = torch.zeros(self.store.dim, dtype=torch.float64)
+            squares = torch.zeros_like(total)
+            for start in range(0, n, chunk):
+                x = self.lookup(label, torch.arange(start, min(start + chunk, n))).double()
+                total += x.sum(0)
+                squares += (x * x).sum(0)
+            mean = total / n
+            std = (squares / n - mean * mean).clamp(min=0).sqrt()
+            out[label] = (mean.float(), std.float())
+        return out
+
     def __contains__(self, label: str) -> bool:
         return self.store is not None and label in self.counts
 

@@ -203,7 +203,15 @@ class Trainer:
         state = f"{self.run.run_id}-lm" if self.lm_tuned else base_state(self.config)
         if state == self.cache.state:
             return 0
-        return self.cache.refresh(self.lm, self.data.texts, state)
+        return self._refresh_cache(state)
+
+    def _refresh_cache(self, state: str) -> int:
+        """Point the cache at ``state`` (encoding what it lacks) and give the GNN that state's
+        input statistics; returns the texts encoded."""
+        encoded = self.cache.refresh(self.lm, self.data.texts, state)
+        if self.model.gnn is not None:
+            self.model.gnn.set_input_stats(self.cache.stats())
+        return encoded
 
     @property
     def lm_tuned(self) -> bool:
@@ -250,8 +258,7 @@ class Trainer:
             if mode == "joint" and ((epoch + 1) % c.refresh_every == 0 or last):
                 # re-encode with the updated LM: next epoch's inputs and this validation
                 t_enc = time.perf_counter()
-                encoded += self.cache.refresh(self.lm, self.data.texts,
-                                              f"{self.run.run_id}-joint-{epoch + 1}")
+                encoded += self._refresh_cache(f"{self.run.run_id}-joint-{epoch + 1}")
                 enc_s += time.perf_counter() - t_enc
             _, vstream = self.batches(kind if kind != "joint" else "gnn", "valid", epoch)
             valid = loops.evaluate(self.task, self.model, vstream, mode, self.cache, self.device)
@@ -280,7 +287,7 @@ class Trainer:
             cache_state = state.pop("__cache_state__", None)
             self.model.load_state_dict(state)
             if cache_state and cache_state != self.cache.state:  # vectors of the best LM
-                self.cache.refresh(self.lm, self.data.texts, cache_state)
+                self._refresh_cache(cache_state)
         return summary
 
     def _checkpoint(self, stage_index: int, next_epoch: int, optimizer, best, best_state,
@@ -303,7 +310,7 @@ class Trainer:
             torch.set_rng_state(ckpt["rng"])
             first, start_epoch = ckpt["stage_index"], ckpt["next_epoch"]
             if ckpt["cache_state"]:
-                self.cache.refresh(self.lm, self.data.texts, ckpt["cache_state"])
+                self._refresh_cache(ckpt["cache_state"])
             console.print(f"resuming run {self.run.run_id} at stage {stages[first]} "
                           f"epoch {start_epoch}")
         results = self.run.read_json("stages.json") if (self.run.path / "stages.json").exists() \
