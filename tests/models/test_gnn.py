@@ -45,3 +45,22 @@ def test_messages_change_the_output_and_isolated_types_still_get_one() -> None:
 def test_type_without_inputs_is_rejected() -> None:
     with pytest.raises(UserError, match="neither features"):
         HeteroGNN(META, {"Paper": 8}, {}, hidden=16)
+
+
+def test_inputs_are_standardised_with_stats_saved_in_the_state_dict() -> None:
+    """A common offset on every input (what stage-1 fine-tuning does to LM vectors) is removed
+    once the stats of those inputs are set; the stats travel with the weights."""
+    torch.manual_seed(0)
+    gnn = HeteroGNN(META, {"Paper": 8}, {"Author": 10}, hidden=16, num_layers=1).eval()
+    x, edges, n_id = _batch()
+    shifted = {"Paper": x["Paper"] * 0.5 + 3.0 * torch.randn(8)}
+    gnn.set_input_stats({"Paper": (x["Paper"].mean(0), x["Paper"].std(0, unbiased=False))})
+    plain = gnn(x, edges, n_id)["Paper"]
+    gnn.set_input_stats({"Paper": (shifted["Paper"].mean(0),
+                                   shifted["Paper"].std(0, unbiased=False))})
+    assert torch.allclose(gnn(shifted, edges, n_id)["Paper"], plain, atol=1e-4)
+    copy = HeteroGNN(META, {"Paper": 8}, {"Author": 10}, hidden=16, num_layers=1).eval()
+    copy.load_state_dict(gnn.state_dict())
+    assert torch.allclose(copy(shifted, edges, n_id)["Paper"], plain, atol=1e-4)
+    gnn.set_input_stats({"Paper": (torch.zeros(8), torch.zeros(8))})  # constant dimensions
+    assert torch.isfinite(gnn(x, edges, n_id)["Paper"]).all()

@@ -70,6 +70,13 @@ def test_constant_scores_rank_like_chance() -> None:
     assert m["hits@1"] == 0.0 and m["mrr"] == pytest.approx(1 / 5.5)
 
 
+def test_nan_scores_rank_last() -> None:
+    """A diverged model (NaN scores) must not look perfect."""
+    nan = float("nan")
+    m = ranking_metrics(torch.tensor([nan, 2.0]), torch.tensor([[0.0, 1.0], [nan, 1.0]]))
+    assert m["mrr"] == pytest.approx((1 / 3 + 1 / 2) / 2) and m["hits@1"] == 0.0
+
+
 def test_roc_auc_and_f1_by_hand() -> None:
     assert roc_auc(torch.tensor([0.1, 0.4, 0.35, 0.8]), torch.tensor([0, 0, 1, 1])) == 0.75
     assert roc_auc(torch.tensor([1.0, 1.0]), torch.tensor([0, 1])) == 0.5

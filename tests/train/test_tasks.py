@@ -34,6 +34,36 @@ def test_link_prediction(tiny_shop, tiny_lm_dir, tmp_path, method, loss, negativ
     assert 0 <= m["roc_auc"] <= 1 and m["count"] == 24  # 10% of 240 purchases
 
 
+def test_gnn_input_stats_are_those_of_the_final_embeddings(tiny_shop, tiny_lm_dir,
+                                                          tmp_path) -> None:
+    """The GNN standardises its inputs with the stats of the LM state it was trained on, and
+    saves them, so inference on the run standardises the same way."""
+    from lmgnn.sampler.embeddings import MemmapEmbeddings
+    from lmgnn.spec_store import require_spec
+    from lmgnn.train.model import EmbeddingCache
+
+    cfg = _cfg(tiny_lm_dir, method="lmgnn", task="node", target="Product.category", epochs=1)
+    result = train(cfg, tiny_shop.driver, tiny_shop.database, tmp_path / "runs")
+    summary = json.loads((result.path / "summary.json").read_text())
+    state = torch.load(result.path / "gnn.pt", weights_only=False)["state_dict"]
+    counts = json.loads((result.path / "config.json").read_text())["counts"]
+    cache = EmbeddingCache(tmp_path / "runs" / ".embeddings",
+                           require_spec(tiny_shop.driver, tiny_shop.database), counts)
+    cache.store = MemmapEmbeddings(cache.root, summary["embedding_state"], 32, cache.counts)
+    stats = cache.stats()
+    for label, (mean, std) in stats.items():
+        assert torch.allclose(state[f"input.{label}.mean"], mean, atol=1e-5)
+        assert torch.allclose(state[f"input.{label}.std"], std.clamp(min=1e-4), atol=1e-5)
+        assert float(std.min()) > 0 and float(mean.abs().max()) > 0
+
+
+def test_diverged_training_stops_with_a_clear_error(tiny_shop, tiny_lm_dir, tmp_path) -> None:
+    cfg = _cfg(tiny_lm_dir, method="gnn", task="node", target="Product.category",
+               gnn_lr=float("inf"))
+    with pytest.raises(UserError, match="diverged"):
+        train(cfg, tiny_shop.driver, tiny_shop.database, tmp_path / "runs")
+
+
 def test_edge_classification_and_runs_listed(tiny_shop, tiny_lm_dir, tmp_path) -> None:
     cfg = _cfg(tiny_lm_dir, method="gnn", task="edge", target="PURCHASED")
     result = train(cfg, tiny_shop.driver, tiny_shop.database, tmp_path / "runs")
