@@ -26,7 +26,7 @@ from lmgnn.db import connect
 from lmgnn.train import TrainConfig, train
 
 PRIMARY = {"node": ["acc", "macro_f1"], "edge": ["acc", "macro_f1"],
-           "link": ["mrr", "hits@1", "hits@10", "roc_auc"]}
+           "link": ["mrr", "hits@1", "hits@10", "roc_auc", "full_mrr", "full_hits@10"]}
 
 
 def _value(text: str) -> object:
@@ -74,7 +74,7 @@ def main() -> None:
     for m in methods:
         cells = []
         for k in keys:
-            vals = [r["test"][k] for r in results[m]]
+            vals = [r["test"].get(k, float("nan")) for r in results[m]]
             sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
             cells.append(f"{statistics.mean(vals):.4f} ± {sd:.4f}")
         print(f"| {m} | " + " | ".join(cells) + " |")

@@ -18,6 +18,7 @@ from lmgnn.models.metrics import (
     classification_metrics,
     macro_f1,
     ranking_metrics,
+    ranks,
     roc_auc,
 )
 from lmgnn.models.text_encoder import TextEncoder, default_model_dir, load_tokenizer, tokenize
@@ -26,6 +27,6 @@ __all__ = [
     "EdgeClassifier", "HeteroGNN", "LinkScorer", "NodeClassifier", "TextEncoder", "accuracy",
     "autocast", "classification_metrics", "default_model_dir", "hetero_metadata",
     "in_batch_negative_scores", "link_loss", "load_tokenizer", "macro_f1", "pick_device",
-    "pin_memory", "ranking_metrics", "reverse", "roc_auc", "to_device", "tokenize",
+    "pin_memory", "ranking_metrics", "ranks", "reverse", "roc_auc", "to_device", "tokenize",
     "uniform_negatives",
 ]

@@ -60,6 +60,7 @@ class TrainConfig:
     patience: int = 3  # early stopping on the validation metric
     device: str = "auto"
     eval_max: int | None = 2000  # cap on valid/test items evaluated (None: all)
+    full_rank_max: int = 50_000  # link task: filtered full ranking if targets <= this (0: off)
 
     def __post_init__(self) -> None:
         _one_of("method", self.method, METHODS)

@@ -75,9 +75,9 @@ def optimizer_step(loss: torch.Tensor, params: Iterable[torch.nn.Parameter],
     """Backward, clip to norm 1, step; a non-finite loss stops the run with a clear error
     instead of training on (and evaluating) NaN weights."""
     if not torch.isfinite(loss.detach()):
-        raise UserError(f"{where}: loss is {float(loss.detach())} at step {step}; training diverged. "
-                        "Lower the learning rate (--set lm_lr=... / --set gnn_lr=...) or the "
-                        "batch size, then start a new run.")
+        raise UserError(f"{where}: loss is {float(loss.detach())} at step {step}; training "
+                        "diverged. Lower the learning rate (--set lm_lr=... / --set "
+                        "gnn_lr=...) or the batch size, then start a new run.")
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(list(params), 1.0)

@@ -41,6 +41,7 @@ from lmgnn.spec_store import require_spec
 from lmgnn.train import loops
 from lmgnn.train.config import TrainConfig
 from lmgnn.train.data import TaskData, excluded_relations, load_task, node_batches, pair_batches
+from lmgnn.train.full_rank import full_ranking
 from lmgnn.train.lm_stage import lm_link_epoch, text_relations
 from lmgnn.train.model import EmbeddingCache, TaskModel
 from lmgnn.train.runs import RunDir, new_run_id, record_run
@@ -149,19 +150,24 @@ class Trainer:
             ids = self._cap(d.nodes[split], train)
             return node_batches(self.sampler(kind), t.label, ids, batch_size, epoch=epoch,
                                 shuffle_seed=c.seed if train else None, max_steps=max_steps)
-        pairs = d.pairs[split]
-        labels = d.pair_labels.get(split)
-        if not train and c.eval_max and pairs.size(1) > c.eval_max:
-            keep = torch.randperm(pairs.size(1),
-                                  generator=torch.Generator().manual_seed(0))[:c.eval_max]
-            pairs = pairs[:, keep]
-            labels = labels[keep] if labels is not None else None
+        pairs, labels = d.pairs[split], d.pair_labels.get(split)
+        if not train:
+            pairs, labels = self._cap_pairs(pairs, labels)
         negatives = c.num_negatives if train else c.eval_negatives
         return pair_batches(self.sampler(kind), t.relation, pairs,
                             labels if t.kind == "edge" else None, batch_size, epoch=epoch,
                             shuffle_seed=c.seed if train else None, negatives=negatives,
                             num_dst=d.counts[t.relation[2]], max_steps=max_steps,
                             neg_seed=c.seed if train else 12345)
+
+    def _cap_pairs(self, pairs: torch.Tensor, labels: torch.Tensor | None
+                   ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The same seeded ``eval_max`` evaluation pairs every time (and their labels)."""
+        cap = self.config.eval_max
+        if not cap or pairs.size(1) <= cap:
+            return pairs, labels
+        keep = torch.randperm(pairs.size(1), generator=torch.Generator().manual_seed(0))[:cap]
+        return pairs[:, keep], (labels[keep] if labels is not None else None)
 
     def _cap(self, ids: torch.Tensor, train: bool) -> torch.Tensor:
         cap = self.config.eval_max
@@ -339,6 +345,7 @@ class Trainer:
             _, stream = self.batches(kind, split, 0)
             results[split] = loops.evaluate(self.task, self.model, stream, mode, self.cache,
                                             self.device)
+            results[split].update(self._full_ranking(kind, split))
             self.run.log_metrics({"stage": "final", "split": split, **results[split]})
         self._save_weights()
         summary = {"run_id": self.run.run_id, "status": "finished", "valid": results["valid"],
@@ -351,6 +358,19 @@ class Trainer:
             "seed": self.config.seed, "test": results["test"], "valid": results["valid"]})
         return RunResult(self.run.run_id, self.run.path, results["valid"], results["test"],
                          stages)
+
+    def _full_ranking(self, kind: str, split: str) -> dict[str, float]:
+        """Filtered full-ranking metrics of a link task's ``split`` (the pairs evaluated above),
+        when the target type is small enough (``full_rank_max``)."""
+        t, c = self.data.target, self.config
+        if t.kind != "link" or not c.full_rank_max or self.data.counts[t.relation[2]] > \
+                c.full_rank_max:
+            return {}
+        pairs = self._cap_pairs(self.data.pairs[split], None)[0]
+        known = torch.cat([p for p in self.data.pairs.values() if p.numel()], dim=1)
+        return full_ranking(self.model, self.sampler(kind), self.cache, kind, self.device,
+                            t.relation, pairs, known, self.data.counts[t.relation[2]],
+                            c.batch_size)
 
     def _save_weights(self) -> None:
         if self.config.method in ("lm", "lmgnn"):

@@ -32,6 +32,7 @@ from lmgnn.spec import EdgeType, GraphSpec
 from lmgnn.spec_store import require_spec
 from lmgnn.train.config import TrainConfig
 from lmgnn.train.data import Target, load_task
+from lmgnn.train.full_rank import node_representations as represent
 from lmgnn.train.model import EmbeddingCache
 from lmgnn.train.runner import Trainer
 from lmgnn.train.runs import RunDir
@@ -163,22 +164,12 @@ def _load_weights(trainer: Trainer, run: RunDir) -> None:
 
 
 # ---- streams -----------------------------------------------------------------------------------
-@torch.no_grad()
 def node_representations(loaded: LoadedRun, label: str, nids: Tensor, batch_size: int = 512
                          ) -> Iterator[tuple[Tensor, Tensor]]:
     """(nids, representations (B, dim)) per batch: the GNN output, or the LM's for method lm."""
     sampler = loaded.trainer.sampler("gnn" if loaded.mode == "gnn" else "lm")
-    chunks = list(torch.split(nids, batch_size)) if nids.numel() else []
-    model, device = loaded.model, loaded.device
-    for chunk, batch in zip(chunks, prefetch(lambda c: sampler.sample_from_nodes(label, c),
-                                              chunks, PREFETCH), strict=True):
-        batch = to_device(batch, device)
-        with autocast(device):
-            if loaded.mode == "gnn":
-                h = model.gnn_repr(batch, loaded.cache)[label][:chunk.numel()]
-            else:
-                h = model.lm_repr(label, batch, torch.arange(chunk.numel()))
-        yield chunk, h.float().cpu()
+    return represent(loaded.model, sampler, loaded.cache, loaded.mode, loaded.device, label,
+                     nids, batch_size)
 
 
 @torch.no_grad()

@@ -32,6 +32,9 @@ def test_link_prediction(tiny_shop, tiny_lm_dir, tmp_path, method, loss, negativ
     m = result.test
     assert 0 < m["mrr"] <= 1 and 0 <= m["hits@1"] <= m["hits@10"] <= 1
     assert 0 <= m["roc_auc"] <= 1 and m["count"] == 24  # 10% of 240 purchases
+    # filtered full ranking against every product
+    assert m["full_candidates"] == 120 and 0 < m["full_mrr"] <= 1
+    assert 0 <= m["full_hits@1"] <= m["full_hits@10"] <= 1
 
 
 def test_gnn_input_stats_are_those_of_the_final_embeddings(tiny_shop, tiny_lm_dir,
