@@ -13,10 +13,14 @@ from typing import Literal
 import torch
 from torch import nn
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers.utils import logging as hf_logging
 
 from lmgnn.errors import UserError
 
 Pooling = Literal["cls", "mean"]
+# transformers draws a progress bar for every load and save of a 22M-parameter model (done per
+# stage and per run): noise between lmgnn's own progress bars
+hf_logging.disable_progress_bar()
 
 
 def default_model_dir() -> Path:
