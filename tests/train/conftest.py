@@ -7,10 +7,8 @@ import random
 from pathlib import Path
 
 import pytest
-from transformers import BertConfig, BertModel
 
 from lmgnn.loaders import load_graph
-from lmgnn.models import load_tokenizer
 from lmgnn.spec import load_spec
 
 SPEC = """
@@ -89,18 +87,3 @@ def tiny_shop(neo4j_db, tmp_path):
     spec = load_spec(spec_path)
     load_graph(spec, spec_path.parent, neo4j_db.driver, neo4j_db.database, progress=False)
     return neo4j_db
-
-
-@pytest.fixture(scope="session")
-def tiny_lm_dir(tmp_path_factory) -> Path:
-    """A randomly initialised 1-layer BERT with the packaged MiniLM tokenizer, saved to disk."""
-    import torch
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("tiny_lm")
-    tok = load_tokenizer()
-    config = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
-    BertModel(config).save_pretrained(str(path))
-    tok.save_pretrained(str(path))
-    return path

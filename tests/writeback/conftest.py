@@ -121,21 +121,3 @@ def trainshop(neo4j_db):
     """The trainable shop in a clean database (60 products, 30 queries, 90 purchases)."""
     build_trainable_shop(neo4j_db)
     return neo4j_db
-
-
-@pytest.fixture(scope="session")
-def tiny_lm(tmp_path_factory):
-    """A randomly initialised 1-layer BERT with the packaged MiniLM tokenizer, on disk."""
-    import torch
-    from transformers import BertConfig, BertModel
-
-    from lmgnn.models import load_tokenizer
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("tiny_lm")
-    tok = load_tokenizer()
-    config = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
-    BertModel(config).save_pretrained(str(path))
-    tok.save_pretrained(str(path))
-    return path

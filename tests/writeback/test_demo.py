@@ -8,10 +8,10 @@ from typer.testing import CliRunner
 from lmgnn.cli.main import app
 
 
-def test_demo_runs_the_whole_loop_and_says_where_to_look(neo4j_db, tiny_lm, tmp_path):
+def test_demo_runs_the_whole_loop_and_says_where_to_look(neo4j_db, tiny_lm_dir, tmp_path):
     result = CliRunner().invoke(
         app, ["demo", "--products", "300", "--queries", "200", "--steps", "3",
-              "--lm-path", str(tiny_lm), "--runs-dir", str(tmp_path / "runs")],
+              "--lm-path", str(tiny_lm_dir), "--runs-dir", str(tmp_path / "runs")],
         env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.output
     for text in ("accuracy_by_class", "misclassified", "similar", "top_links",

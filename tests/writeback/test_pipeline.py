@@ -15,9 +15,9 @@ from lmgnn.writeback.naming import run_key
 from lmgnn.writeback.pipeline import WritebackOptions, predict_new, writeback
 
 
-def train_run(db, tiny_lm, runs, task: str, method: str = "gnn") -> str:
+def train_run(db, tiny_lm_dir, runs, task: str, method: str = "gnn") -> str:
     target = {"node": "Product.category", "link": "PURCHASED", "edge": "PURCHASED"}[task]
-    config = TrainConfig(method=method, task=task, target=target, lm_path=str(tiny_lm),
+    config = TrainConfig(method=method, task=task, target=target, lm_path=str(tiny_lm_dir),
                          max_length=16, hidden=16, epochs=1, batch_size=32, lm_batch_size=16,
                          fanout=5, num_negatives=8, eval_negatives=20, device="cpu")
     return train(config, db.driver, db.database, runs).run_id
@@ -31,9 +31,9 @@ def graph_predictions(db, run_id: str) -> dict[int, tuple[str, float, list[float
 
 
 def test_writeback_writes_what_the_model_predicts_and_a_rerun_changes_nothing(
-        trainshop, tiny_lm, tmp_path):
+        trainshop, tiny_lm_dir, tmp_path):
     db, runs = trainshop, tmp_path / "runs"
-    run_id = train_run(db, tiny_lm, runs, "node")
+    run_id = train_run(db, tiny_lm_dir, runs, "node")
     result = CliRunner().invoke(app, ["writeback", "--run", run_id, "--runs-dir", str(runs)])
     assert result.exit_code == 0, result.output
     loaded = load_run(db.driver, db.database, runs, run_id, device="cpu")
@@ -59,9 +59,9 @@ def test_writeback_writes_what_the_model_predicts_and_a_rerun_changes_nothing(
 
 
 def test_predict_scores_a_product_added_after_training_without_retraining(
-        trainshop, tiny_lm, tmp_path):
+        trainshop, tiny_lm_dir, tmp_path):
     db, runs = trainshop, tmp_path / "runs"
-    run_id = train_run(db, tiny_lm, runs, "node")
+    run_id = train_run(db, tiny_lm_dir, runs, "node")
     writeback(db.driver, db.database, runs, run_id, WritebackOptions(device="cpu"),
               progress=False)
     before = graph_predictions(db, run_id)
@@ -94,10 +94,10 @@ def test_predict_scores_a_product_added_after_training_without_retraining(
 
 
 def test_link_and_edge_runs_write_new_links_and_edge_classes_and_delete_cleans_up(
-        trainshop, tiny_lm, tmp_path):
+        trainshop, tiny_lm_dir, tmp_path):
     db, runs = trainshop, tmp_path / "runs"
-    link_run = train_run(db, tiny_lm, runs, "link")
-    edge_run = train_run(db, tiny_lm, runs, "edge")
+    link_run = train_run(db, tiny_lm_dir, runs, "link")
+    edge_run = train_run(db, tiny_lm_dir, runs, "edge")
     for run_id in (link_run, edge_run):
         writeback(db.driver, db.database, runs, run_id,
                   WritebackOptions(top_k=4, embeddings=False, device="cpu"), progress=False)
@@ -125,10 +125,10 @@ def test_link_and_edge_runs_write_new_links_and_edge_classes_and_delete_cleans_u
                   "RETURN count(r) AS n")[0]["n"] == 0
 
 
-def test_predict_gives_a_new_query_its_top_links_and_leaves_the_others(trainshop, tiny_lm,
+def test_predict_gives_a_new_query_its_top_links_and_leaves_the_others(trainshop, tiny_lm_dir,
                                                                       tmp_path):
     db, runs = trainshop, tmp_path / "runs"
-    run_id = train_run(db, tiny_lm, runs, "link")
+    run_id = train_run(db, tiny_lm_dir, runs, "link")
     options = WritebackOptions(top_k=4, embeddings=False, device="cpu")
     writeback(db.driver, db.database, runs, run_id, options, progress=False)
     query = ("MATCH (q:Query)-[r:PREDICTED_PURCHASED {run: $run}]->(p:Product) "
