@@ -55,6 +55,15 @@ def train(
     score: Annotated[str, typer.Option(help="link scorer: distmult | dot")] = "distmult",
     loss: Annotated[str, typer.Option(help="link loss: bce | contrastive")] = "contrastive",
     negatives: Annotated[str, typer.Option(help="uniform | in-batch")] = "uniform",
+    num_negatives: Annotated[int, typer.Option(
+        help="link task: uniform negatives per positive in training")] = 16,
+    eval_negatives: Annotated[int, typer.Option(
+        help="link task: sampled negatives per positive for valid/test MRR")] = 100,
+    full_rank_max: Annotated[int, typer.Option(
+        help="link task: also rank test edges against all targets when there are at most "
+             "this many (0: off)")] = 50_000,
+    eval_max: Annotated[int, typer.Option(
+        help="valid/test items evaluated, a seeded sample (0: all)")] = 2000,
     patience: int = 3,
     seed: int = 0,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda[:i]")] = "auto",
@@ -75,7 +84,8 @@ def train(
         batch_size=batch_size, score=score, loss=loss, negatives=negatives, epochs=epochs,
         lm_epochs=lm_epochs, joint_epochs=joint_epochs, max_steps_per_epoch=max_steps,
         lm_grad_nodes=lm_grad_nodes, refresh_every=refresh_every, patience=patience,
-        device=device)
+        num_negatives=num_negatives, eval_negatives=eval_negatives,
+        full_rank_max=full_rank_max, eval_max=eval_max or None, device=device)
     if not target and not resume:
         from lmgnn.errors import UserError
 
@@ -86,9 +96,9 @@ def train(
     with connect(settings) as (driver, db):
         result = run_training(config, driver, db, runs_dir(runs), resume=resume)
     console.print(f"[green]run {result.run_id}[/] saved in {result.path}")
-    table = Table("split", *sorted(result.test))
-    for split, metrics in (("valid", result.valid), ("test", result.test)):
-        table.add_row(split, *[_fmt(metrics.get(k)) for k in sorted(result.test)])
+    table = Table("metric", "valid", "test")  # one row a metric: fits any terminal
+    for key in sorted(result.test):
+        table.add_row(key, _fmt(result.valid.get(key)), _fmt(result.test.get(key)))
     console.print(table)
 
 

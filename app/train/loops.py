@@ -76,8 +76,8 @@ def optimizer_step(loss: torch.Tensor, params: Iterable[torch.nn.Parameter],
     instead of training on (and evaluating) NaN weights."""
     if not torch.isfinite(loss.detach()):
         raise UserError(f"{where}: loss is {float(loss.detach())} at step {step}; training "
-                        "diverged. Lower the learning rate (--set lm_lr=... / --set "
-                        "gnn_lr=...) or the batch size, then start a new run.")
+                        "diverged. Lower the learning rate (lmgnn train --lm-lr / "
+                        "--gnn-lr) and start a new run.")
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(list(params), 1.0)

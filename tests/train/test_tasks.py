@@ -67,6 +67,25 @@ def test_diverged_training_stops_with_a_clear_error(tiny_shop, tiny_lm_dir, tmp_
         train(cfg, tiny_shop.driver, tiny_shop.database, tmp_path / "runs")
 
 
+def test_cli_trains_a_link_run_and_prints_full_ranking(tiny_shop, tiny_lm_dir, tmp_path) -> None:
+    out = CliRunner().invoke(app, [
+        "train", "--method", "gnn", "--task", "link", "--target", "PURCHASED",
+        "--lm-path", str(tiny_lm_dir), "--max-length", "16", "--hidden", "16", "--epochs", "1",
+        "--num-negatives", "4", "--eval-negatives", "10", "--full-rank-max", "120",
+        "--runs-dir", str(tmp_path / "runs")], env=tiny_shop.env(), terminal_width=250)
+    assert out.exit_code == 0, out.output
+    assert "full_mrr" in out.output and "full_candidates" in out.output
+    config = json.loads(next((tmp_path / "runs").glob("*/config.json")).read_text())["train"]
+    assert (config["num_negatives"], config["eval_negatives"], config["full_rank_max"]) == \
+        (4, 10, 120)
+    off = CliRunner().invoke(app, [
+        "train", "--method", "gnn", "--task", "link", "--target", "PURCHASED",
+        "--lm-path", str(tiny_lm_dir), "--max-length", "16", "--hidden", "16", "--epochs", "1",
+        "--full-rank-max", "119", "--runs-dir", str(tmp_path / "runs")],
+        env=tiny_shop.env(), terminal_width=250)
+    assert off.exit_code == 0 and "full_mrr" not in off.output  # 120 products > 119
+
+
 def test_edge_classification_and_runs_listed(tiny_shop, tiny_lm_dir, tmp_path) -> None:
     cfg = _cfg(tiny_lm_dir, method="gnn", task="edge", target="PURCHASED")
     result = train(cfg, tiny_shop.driver, tiny_shop.database, tmp_path / "runs")
