@@ -224,14 +224,22 @@ class Trainer:
         return self.config.method == "lmgnn" and "lm" in self.config.stages
 
     def run_stage(self, stage: str, start_epoch: int, ckpt: dict[str, Any] | None,
-                  stage_index: int) -> dict[str, float]:
+                  stage_index: int, prior: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Train one stage with early stopping; the best validated weights are kept.
+
+        ``prior``: for ``joint``, the stage-2 summary row; its model is the one to beat."""
         c, primary = self.config, PRIMARY[self.data.target.kind]
         optimizer = self._optimizer(stage)
         best, best_state, bad = -math.inf, None, 0
+        summary: dict[str, Any] = {}
         if ckpt:
             optimizer.load_state_dict(ckpt["optimizer"])
             best, best_state, bad = ckpt["best"], ckpt["best_state"], ckpt["bad_epochs"]
-        summary: dict[str, float] = {}
+        elif prior and f"valid_{primary}" in prior:
+            # joint fine-tuning must beat the stage-2 model on validation to replace it
+            best = prior[f"valid_{primary}"]
+            best_state = self._snapshot()
+            summary = {**prior, "stage": stage, "kept": prior.get("stage")}
         relations = None
         if stage == "lm":
             t = self.data.target
@@ -276,11 +284,7 @@ class Trainer:
             console.print(_line(row))
             score = valid.get(primary, -math.inf)
             if score > best:
-                best, bad = score, 0
-                best_state = {k: v.detach().cpu().clone()
-                              for k, v in self.model.state_dict().items()}
-                best_state["__cache_state__"] = self.cache.state
-                summary = row
+                best, bad, best_state, summary = score, 0, self._snapshot(), row
             else:
                 bad += 1
             self._checkpoint(stage_index, epoch + 1, optimizer, best, best_state, bad)
@@ -295,6 +299,13 @@ class Trainer:
             if cache_state and cache_state != self.cache.state:  # vectors of the best LM
                 self._refresh_cache(cache_state)
         return summary
+
+    def _snapshot(self) -> dict[str, Any]:
+        """The model's weights (LM included) and the cache state they read, on CPU."""
+        state: dict[str, Any] = {k: v.detach().cpu().clone()
+                                 for k, v in self.model.state_dict().items()}
+        state["__cache_state__"] = self.cache.state
+        return state
 
     def _checkpoint(self, stage_index: int, next_epoch: int, optimizer, best, best_state,
                     bad) -> None:
@@ -325,7 +336,8 @@ class Trainer:
             stage = stages[i]
             results[stage] = self.run_stage(stage, start_epoch if i == first else 0,
                                             ckpt if (ckpt and i == first and start_epoch)
-                                            else None, i)
+                                            else None, i,
+                                            results.get("gnn") if stage == "joint" else None)
             self.run.write_json("stages.json", results)
             # a stage's end is a checkpoint too: resume continues with the next stage
             self.run.save_checkpoint({**(self.run.checkpoint or {}), "stage_index": i + 1,

@@ -60,6 +60,26 @@ def test_gnn_input_stats_are_those_of_the_final_embeddings(tiny_shop, tiny_lm_di
         assert float(std.min()) > 0 and float(mean.abs().max()) > 0
 
 
+def test_joint_stage_must_beat_stage_2_on_validation(tiny_shop, tiny_lm_dir, tmp_path,
+                                                     monkeypatch) -> None:
+    """A joint stage that validates worse than stage 2 does not replace its model."""
+    from lmgnn.train import loops
+
+    real = loops.evaluate
+
+    def joint_always_worse(task, model, batches, mode, *args):
+        m = real(task, model, batches, mode, *args)
+        return {**m, "acc": -1.0} if mode == "joint" else m
+
+    monkeypatch.setattr(loops, "evaluate", joint_always_worse)
+    cfg = _cfg(tiny_lm_dir, method="lmgnn", task="node", target="Product.category", epochs=1)
+    result = train(cfg, tiny_shop.driver, tiny_shop.database, tmp_path / "runs")
+    assert result.stages["joint"]["kept"] == "gnn"
+    assert result.stages["joint"]["valid_acc"] == result.stages["gnn"]["valid_acc"]
+    summary = json.loads((result.path / "summary.json").read_text())
+    assert summary["embedding_state"].endswith("-lm")  # stage-2 vectors, not joint-1
+
+
 def test_diverged_training_stops_with_a_clear_error(tiny_shop, tiny_lm_dir, tmp_path) -> None:
     cfg = _cfg(tiny_lm_dir, method="gnn", task="node", target="Product.category",
                gnn_lr=float("inf"))
