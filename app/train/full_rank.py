@@ -56,13 +56,14 @@ def full_ranking(model: TaskModel, sampler, cache, mode: str, device: torch.devi
                 "full_hits@10": float("nan")}
     model.eval()
     dst_emb = torch.cat([h for _, h in node_representations(
-        model, sampler, cache, mode, device, dst_t, torch.arange(num_dst), batch_size)])
+        model, sampler, cache, mode, device, dst_t, torch.arange(num_dst), batch_size)]
+                        ).to(device)  # once, not per batch of sources
     sources = torch.unique(pairs[0])
     known = known[:, torch.isin(known[0], sources)]
     out = []
     for chunk, h in node_representations(model, sampler, cache, mode, device, src_t, sources,
                                          batch_size):
-        scores = model.head.all_pairs(h.to(device), dst_emb.to(device), relation).float().cpu()
+        scores = model.head.all_pairs(h.to(device), dst_emb, relation).float().cpu()
         out.append(filtered_ranks(scores, chunk, pairs, known, same_type=src_t == dst_t))
     r = torch.cat(out)
     return {"full_mrr": float((1.0 / r).mean()), "full_hits@1": float((r <= 1).float().mean()),

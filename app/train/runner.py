@@ -160,20 +160,24 @@ class Trainer:
                             num_dst=d.counts[t.relation[2]], max_steps=max_steps,
                             neg_seed=c.seed if train else 12345)
 
+    def _eval_keep(self, n: int) -> torch.Tensor | None:
+        """Indices of the seeded ``eval_max`` sample of ``n`` evaluation items, the same every
+        time (None: keep all)."""
+        cap = self.config.eval_max
+        if not cap or n <= cap:
+            return None
+        return torch.randperm(n, generator=torch.Generator().manual_seed(0))[:cap]
+
     def _cap_pairs(self, pairs: torch.Tensor, labels: torch.Tensor | None
                    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """The same seeded ``eval_max`` evaluation pairs every time (and their labels)."""
-        cap = self.config.eval_max
-        if not cap or pairs.size(1) <= cap:
+        keep = self._eval_keep(pairs.size(1))
+        if keep is None:
             return pairs, labels
-        keep = torch.randperm(pairs.size(1), generator=torch.Generator().manual_seed(0))[:cap]
         return pairs[:, keep], (labels[keep] if labels is not None else None)
 
     def _cap(self, ids: torch.Tensor, train: bool) -> torch.Tensor:
-        cap = self.config.eval_max
-        if train or not cap or ids.numel() <= cap:
-            return ids
-        return ids[torch.randperm(ids.numel(), generator=torch.Generator().manual_seed(0))[:cap]]
+        keep = None if train else self._eval_keep(ids.numel())
+        return ids if keep is None else ids[keep]
 
     # ---- stages ----------------------------------------------------------------------------
     def _optimizer(self, stage: str) -> torch.optim.Optimizer:
