@@ -4,11 +4,20 @@ Each chunk comes back as a DataFrame whose columns are spec property names holdi
 values (int64/float64/bool/object str, ``None``/NaN for empty cells) and whose ``row`` numbers
 count data rows from 1 (the CSV header is not a row), so every error can name file, row and
 field. Bytes that are not UTF-8 are read with ``surrogateescape`` and reported per cell.
+
+Rules every file meets or the load stops with an error naming file, row and field: column
+names are unique; every CSV row has as many fields as the header (an unquoted comma in a text
+would otherwise shift or drop the rest of the row); integers fit 64 bits (Neo4j's integer);
+floats are finite (``nan``, ``inf`` and ``-inf`` are refused in CSV and Parquet alike: leave the
+cell empty for a missing value).
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from lmgnn.errors import UserError
@@ -24,6 +34,10 @@ CHUNK_ROWS = 100_000
 _INT = re.compile(r"^\s*[+-]?\d+\s*$")
 _BOOL = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
 _BAD_UTF8 = re.compile("[\udc80-\udcff]")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_FINITE_HINT = ("nan and inf are not stored (one rule for CSV and Parquet): leave the cell "
+                "empty for a missing value")
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long texts are fine
 
 
 class InputError(UserError):
@@ -57,6 +71,8 @@ def read_chunks(path: Path, columns: list[Column], shown: str,
         else _csv_chunks(path, columns, shown, chunk_rows)
     first = 1
     for frame in raw:
+        if not len(frame):
+            continue  # a header-only file holds no rows (the caller decides if that is fine)
         rows = np.arange(first, first + len(frame), dtype=np.int64)
         first += len(frame)
         typed = {c.prop: _typed(frame[c.column], c, rows, shown) for c in columns}
@@ -66,6 +82,12 @@ def read_chunks(path: Path, columns: list[Column], shown: str,
 
 
 def _check_header(present: list[str], columns: list[Column], shown: str) -> None:
+    seen: set[str] = set()
+    for name in present:
+        if name in seen:
+            raise InputError(f"{shown}, header row: column {name!r} appears twice; column "
+                             "names must be unique")
+        seen.add(name)
     for c in columns:
         if c.column not in present:
             what = "endpoint key" if c.prop.startswith("_") else f"property {c.prop!r}"
@@ -75,13 +97,16 @@ def _check_header(present: list[str], columns: list[Column], shown: str) -> None
 
 def _csv_chunks(path: Path, columns: list[Column], shown: str,
                 chunk_rows: int) -> Iterator[pd.DataFrame]:
-    try:
-        header = pd.read_csv(path, nrows=0, encoding="utf-8", encoding_errors="surrogateescape")
+    try:  # header=None: the names as written (pandas would rename a repeated `a` to `a.1`)
+        header = pd.read_csv(path, nrows=1, header=None, dtype=object, keep_default_na=False,
+                             encoding="utf-8", encoding_errors="surrogateescape")
     except pd.errors.EmptyDataError as exc:
         raise InputError(f"{shown}: the file is empty (no header row)") from exc
     except (OSError, EOFError, pd.errors.ParserError) as exc:
         raise InputError(f"{shown}: cannot read as CSV: {exc}") from exc
-    _check_header(list(header.columns), columns, shown)
+    names = [str(v) for v in header.iloc[0].tolist()] if len(header) else []
+    _check_header(names, columns, shown)
+    check_field_counts(path, shown, len(names))
     wanted = sorted({c.column for c in columns})
     reader = pd.read_csv(path, usecols=wanted, dtype=object, keep_default_na=False,
                          encoding="utf-8", encoding_errors="surrogateescape",
@@ -93,6 +118,31 @@ def _csv_chunks(path: Path, columns: list[Column], shown: str,
             yield frame
     except (OSError, EOFError, pd.errors.ParserError) as exc:
         raise InputError(f"{shown}: malformed CSV after row {first - 1}: {exc}") from exc
+
+
+def check_field_counts(path: Path, shown: str, expected: int) -> None:
+    """Every row has ``expected`` fields; else InputError naming the first ragged row.
+
+    pandas' ``usecols`` drops extra fields and pads missing ones with empty strings, so this
+    is a separate pass (the csv module parses as fast as pandas does here).
+    """
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="surrogateescape", newline="") as f:
+            reader = csv.reader(f)
+            next(reader, None)  # the header
+            row = 0
+            for fields in reader:
+                if not fields:
+                    continue  # blank lines are skipped, as pandas skips them
+                row += 1
+                if len(fields) != expected:
+                    hint = ("quote a value that contains a comma (\"a, b\")"
+                            if len(fields) > expected else "a field is missing")
+                    raise InputError(f"{shown}, row {row}: {len(fields)} fields, but the "
+                                     f"header has {expected}; {hint}")
+    except (OSError, EOFError, csv.Error) as exc:
+        raise InputError(f"{shown}: cannot read as CSV: {exc}") from exc
 
 
 def _parquet_chunks(path: Path, columns: list[Column], shown: str,
@@ -109,8 +159,32 @@ def _parquet_chunks(path: Path, columns: list[Column], shown: str,
             raise InputError(f"{shown}, column {c.column!r}: Parquet type {arrow_type} does "
                              f"not fit property {c.prop!r} of type {c.type}")
     wanted = sorted({c.column for c in columns})
+    first = 1
     for batch in pfile.iter_batches(batch_size=chunk_rows, columns=wanted):
+        for c in columns:
+            _check_arrow_values(batch.column(c.column), c, first, shown)
+        first += batch.num_rows
         yield batch.to_pandas()
+
+
+def _check_arrow_values(values: pa.Array, col: Column, first: int, shown: str) -> None:
+    """Parquet integers must fit int64 (uint64 may not); floats must be finite."""
+    t = values.type
+    if pa.types.is_unsigned_integer(t) and t.bit_width == 64:
+        bad = pc.fill_null(pc.greater(values, pa.scalar(INT64_MAX, t)), False)
+        what = f"integer out of range ({_INT_RANGE})"
+    elif pa.types.is_floating(t) and col.type == "float":
+        bad = pc.fill_null(pc.invert(pc.is_finite(values)), False)
+        what = f"expected a finite number ({_FINITE_HINT})"
+    else:
+        return
+    if pc.any(bad).as_py():
+        i = pc.index(bad, True).as_py()
+        raise InputError(f"{shown}, row {first + i}, field {col.column!r}: {what}, got "
+                         f"{values[i].as_py()!r}")
+
+
+_INT_RANGE = "Neo4j integers are 64-bit: -2^63 to 2^63-1"
 
 
 def _arrow_fits(arrow_type: pa.DataType, spec_type: str) -> bool:
@@ -146,13 +220,16 @@ def _typed(values: pd.Series, col: Column, rows: np.ndarray, shown: str) -> pd.S
     if col.type == "int":
         ok = text.str.match(_INT).to_numpy() | missing
         _first_bad(ok, rows, col, values, shown, "an integer")
-        out = pd.array([int(v) if p else None for v, p in zip(text, present, strict=True)],
-                       dtype="Int64")
-        return pd.Series(out)
+        ints = [int(v) if p else None for v, p in zip(text, present, strict=True)]
+        ok = np.array([v is None or INT64_MIN <= v <= INT64_MAX for v in ints], dtype=bool)
+        _first_bad(ok, rows, col, values, shown, f"an integer in range ({_INT_RANGE})")
+        return pd.Series(pd.array(ints, dtype="Int64"))
     if col.type == "float":
         numbers = pd.to_numeric(text.where(present, None), errors="coerce")
         ok = numbers.notna().to_numpy() | missing
         _first_bad(ok, rows, col, values, shown, "a number")
+        ok = np.isfinite(numbers.to_numpy(dtype="float64", na_value=0.0))
+        _first_bad(ok, rows, col, values, shown, f"a finite number ({_FINITE_HINT})")
         return numbers.astype("float64")
     lowered = text.str.strip().str.lower()
     ok = lowered.isin(list(_BOOL)).to_numpy() | missing
@@ -174,8 +251,9 @@ def _strings(values: pd.Series, missing: np.ndarray, col: Column, rows: np.ndarr
 
 
 def _arrow_numbers(values: pd.Series, col: Column) -> pd.Series:
-    if col.type == "int":
-        return values.astype("Int64")
+    if col.type == "int":  # uint64 beyond int64 was refused in _check_arrow_values
+        return values.astype("int64" if values.dtype == np.uint64 else values.dtype
+                             ).astype("Int64")
     if col.type == "float":
         return values.astype("float64")
     return values.astype("boolean")

@@ -109,7 +109,10 @@ def validate_files(spec: GraphSpec, data_dir: Path, progress: RowProgress | None
                          file_no)
                 rows += len(chunk)
                 progress.advance(task, len(chunk))
-        all_keys = pd.concat(key_parts, ignore_index=True) if key_parts else pd.Series([])
+        if not key_parts:
+            raise InputError(f"{', '.join(shown)}: no data rows, only a header; node type "
+                             f"{label!r} needs at least one node (or leave it out of the spec)")
+        all_keys = pd.concat(key_parts, ignore_index=True)
         dups.check(shown, lambda i, k=all_keys, n=node: f"{n.label} {n.key}={k.iloc[i]!r}")
         result.keys[label] = pd.Index(all_keys.drop_duplicates().to_numpy(), copy=False)
         result.node_rows[label] = rows

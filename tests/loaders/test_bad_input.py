@@ -157,3 +157,145 @@ def test_replace_swaps_the_stored_graph_only_after_validation(neo4j_db, loaded,
                         neo4j_db.database, progress=False, replace=True)
     assert report.created_nodes == 5  # everything was deleted, then loaded afresh
     assert stored_spec(neo4j_db.driver, neo4j_db.database).name == "shop2"
+
+
+# ---- issue 11: ragged rows, header-only files, 64-bit integers, inf, duplicate names --------
+
+def _dry_run_error(folder: Path, spec_text: tuple[str, str] | None = None,
+                   **replace: str | bytes) -> str:
+    spec_path = write_shop(folder, **replace)
+    if spec_text:
+        spec_path.write_text(spec_path.read_text().replace(*spec_text))
+    with pytest.raises(UserError) as err:
+        load_graph(load_spec(spec_path), folder, None, "", dry_run=True, progress=False)
+    return str(err.value)
+
+
+@pytest.mark.parametrize(("extra", "fields", "hint"), [
+    ("P4,Iron Pan,A pan, heavy and black.,Saltbrook,Kitchen\n", 6, "quote a value"),
+    ("P4,Iron Pan,A pan.\n", 3, "a field is missing"),
+])
+def test_ragged_row_is_an_error_not_truncated(neo4j_db, loaded, tmp_path: Path, extra: str,
+                                              fields: int, hint: str) -> None:
+    products = FILES["products.csv"] + extra
+    message = load_bad(neo4j_db, tmp_path / "bad", **{"products.csv": products})
+    assert f"products.csv, row 4: {fields} fields, but the header has 5" in message
+    assert hint in message
+    assert graph_state(neo4j_db) == loaded
+    # --dry-run runs the same check (it said "valid" before)
+    assert "row 4" in _dry_run_error(tmp_path / "dry", **{"products.csv": products})
+
+
+def test_quoted_commas_and_newlines_are_not_ragged(tmp_path: Path) -> None:
+    products = FILES["products.csv"] + 'P4,"Pan, iron","A pan,\nheavy.",Saltbrook,Kitchen\n'
+    spec = load_spec(write_shop(tmp_path, **{"products.csv": products}))
+    report = load_graph(spec, tmp_path, None, "", dry_run=True, progress=False)
+    assert report.nodes["Product"] == 4
+
+
+def test_header_only_node_file(neo4j_db, loaded, tmp_path: Path) -> None:
+    message = load_bad(neo4j_db, tmp_path / "bad",
+                       **{"queries.csv": "query_id,text\n"})
+    assert message.startswith("queries.csv: no data rows, only a header")
+    assert "'Query'" in message
+    assert graph_state(neo4j_db) == loaded
+
+
+def test_header_only_relationship_file_loads_no_relationships(tmp_path: Path) -> None:
+    spec = load_spec(write_shop(tmp_path, **{"judgements.csv": "query_id,product_id,esci\n"}))
+    report = load_graph(spec, tmp_path, None, "", dry_run=True, progress=False)
+    assert report.relationships["Query-[:JUDGED]->Product"] == 0
+
+
+@pytest.mark.parametrize("value", ["9223372036854775808", "-9223372036854775809",
+                                   "123456789012345678901234567890"])
+def test_integer_beyond_64_bits(neo4j_db, loaded, tmp_path: Path, value: str) -> None:
+    purchases = f"query_id,product_id,count\nQ1,P1,2\nQ2,P2,{value}\n"
+    message = load_bad(neo4j_db, tmp_path / "bad", **{"purchases.csv": purchases})
+    assert "purchases.csv, row 2, field 'count': expected an integer in range" in message
+    assert value in message
+    assert graph_state(neo4j_db) == loaded
+
+
+def test_largest_64_bit_integer_is_stored(neo4j_db, tmp_path: Path) -> None:
+    purchases = "query_id,product_id,count\nQ1,P1,9223372036854775807\n"
+    spec = load_spec(write_shop(tmp_path, **{"purchases.csv": purchases}))
+    load_graph(spec, tmp_path, neo4j_db.driver, neo4j_db.database, progress=False)
+    assert neo4j_db.run("MATCH ()-[r:PURCHASED]->() RETURN r.count AS c") == [
+        {"c": 2**63 - 1}]
+
+
+def _parquet_purchases(folder: Path, column, spec_text=None) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    spec_path = write_shop(folder)
+    table = pa.table({"query_id": ["Q1", "Q2"], "product_id": ["P1", "P2"], "count": column})
+    pq.write_table(table, folder / "purchases.parquet")
+    text = spec_path.read_text().replace("path: purchases.csv,", "path: purchases.parquet,")
+    spec_path.write_text(text.replace(*spec_text) if spec_text else text)
+    return spec_path
+
+
+def test_uint64_parquet_beyond_int64(neo4j_db, loaded, tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    spec_path = _parquet_purchases(tmp_path, pa.array([1, 2**63 + 5], pa.uint64()))
+    with pytest.raises(InputError) as err:
+        load_graph(load_spec(spec_path), tmp_path, neo4j_db.driver, neo4j_db.database,
+                   progress=False)
+    assert "purchases.parquet, row 2, field 'count': integer out of range" in str(err.value)
+    assert graph_state(neo4j_db) == loaded
+
+
+def test_uint64_parquet_within_int64_loads(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    spec_path = _parquet_purchases(tmp_path, pa.array([1, 2**62], pa.uint64()))
+    report = load_graph(load_spec(spec_path), tmp_path, None, "", dry_run=True, progress=False)
+    assert report.relationships["Query-[:PURCHASED]->Product"] == 2
+
+
+FLOAT_COUNT = ("properties: {count: int}", "properties: {count: float}")
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "Infinity", "nan", "1e400"])
+def test_float_columns_take_finite_numbers_only(tmp_path: Path, value: str) -> None:
+    purchases = f"query_id,product_id,count\nQ1,P1,2.5\nQ2,P2,{value}\n"
+    message = _dry_run_error(tmp_path, FLOAT_COUNT, **{"purchases.csv": purchases})
+    assert "purchases.csv, row 2, field 'count': expected a" in message
+    assert value in message
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_parquet_floats_finite_only(tmp_path: Path, value: float) -> None:
+    import pyarrow as pa
+
+    spec_path = _parquet_purchases(tmp_path, pa.array([1.5, value]), FLOAT_COUNT)
+    with pytest.raises(InputError, match=r"purchases\.parquet, row 2, field 'count': "
+                                         r"expected a finite number"):
+        load_graph(load_spec(spec_path), tmp_path, None, "", dry_run=True, progress=False)
+
+
+def test_empty_float_cell_is_missing_not_an_error(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    spec_path = _parquet_purchases(tmp_path, pa.array([1.5, None], pa.float64()), FLOAT_COUNT)
+    load_graph(load_spec(spec_path), tmp_path, None, "", dry_run=True, progress=False)
+
+
+def test_duplicate_csv_header(neo4j_db, loaded, tmp_path: Path) -> None:
+    queries = "query_id,text,text\nQ1,wireless headphones,x\nQ2,cast iron skillet,y\n"
+    message = load_bad(neo4j_db, tmp_path / "bad", **{"queries.csv": queries})
+    assert message == ("queries.csv, header row: column 'text' appears twice; column names "
+                       "must be unique")
+    assert graph_state(neo4j_db) == loaded
+
+
+def test_duplicate_yaml_key(tmp_path: Path) -> None:
+    spec_path = write_shop(tmp_path)
+    text = spec_path.read_text()
+    spec_path.write_text(text.replace("name: ecommerce\n", "name: ecommerce\nname: other\n"))
+    with pytest.raises(SpecError, match=r"ecommerce\.yaml, line \d+: key 'name' appears twice "
+                                        r"in one mapping \(first on line \d+\)"):
+        load_spec(spec_path)
