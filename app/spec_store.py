@@ -27,3 +27,14 @@ def require_spec(driver: neo4j.Driver, database: str) -> GraphSpec:
         raise UserError(f"database {database!r} holds no lmgnn graph: run `lmgnn load SPEC.yaml` "
                         "or `lmgnn load synthetic` first")
     return spec
+
+
+def graph_version(driver: neo4j.Driver, database: str) -> str:
+    """``<graph id>-g<load generation>``: changes with every load and every new graph, so a
+    cache keyed by it never serves vectors of texts that were replaced."""
+    records, _, _ = driver.execute_query(cypher.load("spec/get"), database_=database,
+                                         routing_="r")
+    if not records:
+        raise UserError(f"database {database!r} holds no lmgnn graph: run `lmgnn load` first")
+    graph_id, generation = records[0]["graph_id"], records[0]["generation"]
+    return f"{str(graph_id or 'legacy')[:8]}-g{int(generation or 0)}"

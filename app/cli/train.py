@@ -1,18 +1,23 @@
-"""`lmgnn train` and `lmgnn runs`: train a method on a task; list recorded runs."""
+"""`lmgnn train`: train a method on a task; every option is a `TrainConfig` field."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
+from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, get_origin, get_type_hints
 
 import typer
-from rich.table import Column, Table
+from click.core import ParameterSource
+from rich.table import Table
 
 from lmgnn.cli.common import DatabaseOpt, UriOpt, UserOpt, console
 from lmgnn.config import load_settings
 from lmgnn.db import connect
+from lmgnn.errors import UserError
+from lmgnn.train.config import TrainConfig, read_config_file
 
 RunsOpt = Annotated[Path | None, typer.Option(
     "--runs-dir", help="where runs are saved [env: LMGNN_RUNS_DIR; default ./runs]",
@@ -23,105 +28,104 @@ def runs_dir(path: Path | None) -> Path:
     return path or Path(os.environ.get("LMGNN_RUNS_DIR", "runs"))
 
 
-def train(
-    method: Annotated[str, typer.Option(help="lm | gnn | lmgnn")] = "lmgnn",
-    task: Annotated[str, typer.Option(help="node | edge | link")] = "node",
-    target: Annotated[str, typer.Option(
-        help="node: Label.property; edge/link: TYPE or Src-TYPE->Dst")] = "",
-    exclude: Annotated[list[str] | None, typer.Option(
-        help="relationship hidden from the model (repeatable), e.g. PUBLISHED_IN")] = None,
-    stages: Annotated[str, typer.Option(help="lmgnn stages to run: any of lm,gnn,joint")
-                      ] = "lm,gnn,joint",
-    epochs: Annotated[int, typer.Option(help="epochs per stage")] = 5,
-    lm_epochs: Annotated[int | None, typer.Option(help="stage-1 epochs")] = None,
-    joint_epochs: Annotated[int | None, typer.Option(help="stage-3 epochs")] = None,
-    max_steps: Annotated[int | None, typer.Option(help="cap on steps per epoch")] = None,
-    lm_path: Annotated[str | None, typer.Option(
-        help="HF model directory (default: packaged all-MiniLM-L6-v2)")] = None,
-    pooling: Annotated[str, typer.Option(help="cls | mean")] = "mean",
-    max_length: Annotated[int, typer.Option(help="tokens per text")] = 32,
-    conv: Annotated[str, typer.Option(help="sage | hgt")] = "sage",
-    hidden: int = 128,
-    layers: int = 2,
-    fanout: Annotated[int, typer.Option(help="neighbours per node, relation and hop")] = 10,
-    batch_size: int = 256,
-    lm_batch_size: int = 32,
-    lm_lr: float = 5e-5,
-    gnn_lr: float = 3e-3,
-    lm_grad_nodes: Annotated[int, typer.Option(
-        help="stage 3: nodes per batch that get LM gradients")] = 32,
-    refresh_every: Annotated[int, typer.Option(
-        help="stage 3: re-encode cached embeddings every N epochs")] = 1,
-    score: Annotated[str, typer.Option(help="link scorer: distmult | dot")] = "distmult",
-    loss: Annotated[str, typer.Option(help="link loss: bce | contrastive")] = "contrastive",
-    negatives: Annotated[str, typer.Option(help="uniform | in-batch")] = "uniform",
-    num_negatives: Annotated[int, typer.Option(
-        help="link task: uniform negatives per positive in training")] = 16,
-    eval_negatives: Annotated[int, typer.Option(
-        help="link task: sampled negatives per positive for valid/test MRR")] = 100,
-    full_rank_max: Annotated[int, typer.Option(
-        help="link task: also rank test edges against all targets when there are at most "
-             "this many (0: off)")] = 50_000,
-    eval_max: Annotated[int, typer.Option(
-        help="valid/test items evaluated, a seeded sample (0: all)")] = 2000,
-    patience: int = 3,
-    seed: int = 0,
-    device: Annotated[str, typer.Option(help="auto | cpu | cuda[:i]")] = "auto",
-    resume: Annotated[str | None, typer.Option(
-        help="run id to resume from its last checkpoint (other options are ignored)")] = None,
-    runs: RunsOpt = None,
-    uri: UriOpt = None, user: UserOpt = None, database: DatabaseOpt = None,
-) -> None:
-    """Train lm, gnn or lmgnn on a node / edge / link task of the stored graph."""
+def _config_options() -> list[inspect.Parameter]:
+    """One CLI option per ``TrainConfig`` field: its type, default and help text come from
+    the dataclass (the single copy of every default)."""
+    hints = get_type_hints(TrainConfig)
+    params = []
+    for f in fields(TrainConfig):
+        hint = hints[f.name]
+        default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+        name = f"--{f.name.replace('_', '-')}"
+        if f.name == "max_steps_per_epoch":
+            name = "--max-steps"  # the short name users know
+        if get_origin(hint) is list:
+            shown = ",".join(map(str, default)) or "none"
+            annotation: Any = Annotated[list[str] | None, typer.Option(
+                name, help=f"{f.metadata['help']} [default: {shown}]", show_default=False)]
+            default = None
+        elif hint is bool:
+            annotation = Annotated[bool, typer.Option(
+                f"{name}/--no-{name[2:]}", help=f.metadata["help"])]
+        else:
+            annotation = Annotated[hint, typer.Option(name, help=f.metadata["help"])]
+        params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY,
+                                        default=default, annotation=annotation))
+    return params
+
+
+def _train(ctx: typer.Context, **options: Any) -> None:
+    """Train lm, gnn or lmgnn on a node / edge / link task of the stored graph.
+
+    Options come from `--config FILE` (YAML with the option names as keys, `_` for `-`) and
+    the command line; the command line wins.
+    """
     from lmgnn.train import TrainConfig
     from lmgnn.train import train as run_training
 
-    config = TrainConfig(
-        method=method, task=task, target=target or "-", seed=seed, exclude=list(exclude or []),
-        stages=[s.strip() for s in stages.split(",") if s.strip()], lm_path=lm_path,
-        pooling=pooling, max_length=max_length, lm_lr=lm_lr, lm_batch_size=lm_batch_size,
-        conv=conv, hidden=hidden, layers=layers, fanout=fanout, gnn_lr=gnn_lr,
-        batch_size=batch_size, score=score, loss=loss, negatives=negatives, epochs=epochs,
-        lm_epochs=lm_epochs, joint_epochs=joint_epochs, max_steps_per_epoch=max_steps,
-        lm_grad_nodes=lm_grad_nodes, refresh_every=refresh_every, patience=patience,
-        num_negatives=num_negatives, eval_negatives=eval_negatives,
-        full_rank_max=full_rank_max, eval_max=eval_max or None, device=device)
-    if not target and not resume:
-        from lmgnn.errors import UserError
-
-        raise UserError("--target is required, e.g. --target Product.category or "
-                        "--target Query-PURCHASED->Product")
+    config_file, resume, runs = options.pop("config"), options.pop("resume"), options.pop("runs")
+    uri, user, database = options.pop("uri"), options.pop("user"), options.pop("database")
+    given = {k for k in options
+             if ctx.get_parameter_source(k) not in (ParameterSource.DEFAULT, None)}
+    values = {k: v for k, v in options.items() if v is not None or k not in _LISTS}
+    if config_file:
+        values = {**values, **read_config_file(config_file),
+                  **{k: options[k] for k in given}}
+    for k in _LISTS:
+        if values.get(k) is None:
+            values.pop(k, None)
+    if resume:
+        config = None
+    else:
+        if not values.get("target"):
+            raise UserError("--target is required, e.g. --target Product.category or "
+                            "--target Query-PURCHASED->Product")
+        config = TrainConfig.from_dict(values)
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)  # "property not yet set"
     settings = load_settings(uri=uri, user=user, database=database)
     with connect(settings) as (driver, db):
-        result = run_training(config, driver, db, runs_dir(runs), resume=resume)
-    console.print(f"[green]run {result.run_id}[/] saved in {result.path}")
+        result = run_training(config or TrainConfig(target="-"), driver, db, runs_dir(runs),
+                              resume=resume)
+    console.print(f"run {result.run_id} saved in {result.path}", style="green")
     table = Table("metric", "valid", "test")  # one row a metric: fits any terminal
     for key in sorted(result.test):
         table.add_row(key, _fmt(result.valid.get(key)), _fmt(result.test.get(key)))
     console.print(table)
 
 
-def runs(uri: UriOpt = None, user: UserOpt = None, database: DatabaseOpt = None) -> None:
-    """List training runs recorded in Neo4j as (:ModelRun), newest first, with test metrics."""
-    from lmgnn.train import list_runs
+_LISTS = {f.name for f in fields(TrainConfig) if get_origin(get_type_hints(TrainConfig)[f.name])
+          is list}
+_EXTRA = [
+    inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
+    *_config_options(),
+    inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, default=None,
+                      annotation=Annotated[Path | None, typer.Option(
+                          "--config", help="YAML file of training options (keys as the "
+                          "option names with _); command-line options override it",
+                          show_default=False)]),
+    inspect.Parameter("resume", inspect.Parameter.KEYWORD_ONLY, default=None,
+                      annotation=Annotated[str | None, typer.Option(
+                          help="run id to resume from its last checkpoint (its stored options "
+                          "are used)", show_default=False)]),
+    inspect.Parameter("runs", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=RunsOpt),
+    inspect.Parameter("uri", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=UriOpt),
+    inspect.Parameter("user", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=UserOpt),
+    inspect.Parameter("database", inspect.Parameter.KEYWORD_ONLY, default=None,
+                      annotation=DatabaseOpt),
+]
 
-    settings = load_settings(uri=uri, user=user, database=database)
-    with connect(settings) as (driver, db):
-        rows = list_runs(driver, db)
-    if not rows:
-        console.print("no runs recorded yet: `lmgnn train ...` records one")
-        return
-    metric_keys = sorted({k for r in rows for k in r if k.startswith("test_")
-                          and k != "test_count"})
-    width = max(len(str(r.get("run_id"))) for r in rows)
-    table = Table(Column("run_id", no_wrap=True, min_width=width), "method", "task", "target",
-                  "status", *metric_keys)
-    for r in rows:
-        table.add_row(str(r.get("run_id")), str(r.get("method")), str(r.get("task")),
-                      str(r.get("target")), str(r.get("status")),
-                      *[_fmt(r.get(k)) for k in metric_keys])
-    console.print(table)
+
+def train(ctx: typer.Context, **options: Any) -> None:
+    """Train lm, gnn or lmgnn on a node / edge / link task of the stored graph.
+
+    Every option's default lives in `TrainConfig`; `--config FILE` reads the same keys from
+    YAML and command-line options override the file. Valid/test metrics are computed on a
+    seeded sample of `--eval-max` items that stays the same every epoch.
+    """
+    _train(ctx, **options)
+
+
+train.__signature__ = inspect.Signature(_EXTRA)  # type: ignore[attr-defined]
 
 
 def _fmt(value: object) -> str:

@@ -14,13 +14,17 @@ from lmgnn.config import load_settings
 from lmgnn.db import connect
 from lmgnn.errors import UserError
 from lmgnn.spec_store import require_spec
+from lmgnn.train.config import Backend
 
 RunOpt = Annotated[str | None, typer.Option("--run", help="run id (see `lmgnn runs`)",
                                             show_default=False)]
 TopKOpt = Annotated[int, typer.Option("--top-k", help="link task: predicted links per source")]
 BatchOpt = Annotated[int, typer.Option("--batch-size", help="nodes or edges per inference "
                                                            "batch")]
-DeviceOpt = Annotated[str, typer.Option(help="auto | cpu | cuda[:i]")]
+DeviceOpt = Annotated[str, typer.Option(help="auto, cpu or cuda[:i]")]
+SamplerOpt = Annotated[Backend, typer.Option(
+    help="graph reads: snapshot (topology in RAM), cypher (every hop a query; memory follows "
+         "the batch) or auto (snapshot while it fits a quarter of the free RAM)")]
 
 
 def writeback(
@@ -39,6 +43,7 @@ def writeback(
     batch_size: BatchOpt = 512,
     batch_rows: Annotated[int, typer.Option(help="items per write transaction")] = 10_000,
     device: DeviceOpt = "auto",
+    sampler: SamplerOpt = Backend.auto,
     runs: RunsOpt = None,
     uri: UriOpt = None, user: UserOpt = None, database: DatabaseOpt = None,
 ) -> None:
@@ -52,7 +57,8 @@ def writeback(
         raise UserError("give --run ID to write a run's predictions, --delete RUN to remove "
                         "one's, or --keep N to keep only the last N runs")
     options = WritebackOptions(top_k=top_k, embeddings=embeddings, distribution=distribution,
-                               batch_size=batch_size, batch_rows=batch_rows, device=device)
+                               batch_size=batch_size, batch_rows=batch_rows, device=device,
+                               sampler=str(sampler))
     with connect(load_settings(uri=uri, user=user, database=database)) as (driver, db):
         spec = require_spec(driver, db)
         if delete:
@@ -75,6 +81,7 @@ def predict(
     limit: Annotated[int, typer.Option(help="predictions to print")] = 20,
     batch_size: BatchOpt = 512,
     device: DeviceOpt = "auto",
+    sampler: SamplerOpt = Backend.auto,
     runs: RunsOpt = None,
     uri: UriOpt = None, user: UserOpt = None, database: DatabaseOpt = None,
 ) -> None:
@@ -85,9 +92,10 @@ def predict(
 
     if not run:
         raise UserError("give --run ID (see `lmgnn runs`)")
-    options = WritebackOptions(top_k=top_k, batch_size=batch_size, device=device)
+    options = WritebackOptions(top_k=top_k, batch_size=batch_size, device=device,
+                               sampler=str(sampler))
     with connect(load_settings(uri=uri, user=user, database=database)) as (driver, db):
-        loaded = load_run(driver, db, runs_dir(runs), run, device=device)
+        loaded = load_run(driver, db, runs_dir(runs), run, device=device, sampler=str(sampler))
         new = {label: int(loaded.new_nodes(label).numel()) for label in loaded.spec.nodes}
         if not any(new.values()):
             console.print(f"no node was added after run {run} was trained: nothing to predict")

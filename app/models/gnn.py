@@ -35,27 +35,48 @@ def hetero_metadata(spec: GraphSpec, exclude: list[EdgeType] | None = None) -> M
 
 
 class InputEncoder(nn.Module):
-    """Standardise input features per dimension, then LayerNorm and project to ``hidden``.
+    """Standardise inputs per dimension, then project to ``hidden``: text vectors (LayerNorm,
+    projection) plus numeric spec features (their own projection, summed), either optional.
 
-    Why: graph-aware LM fine-tuning (lmgnn stage 1) makes text embeddings anisotropic: all
-    products share one large common direction (mean cosine 0.17 -> 0.67 measured), which
-    LayerNorm alone does not remove, and a GNN on those inputs stopped learning link prediction.
-    Mean and std are buffers, set from the embedding cache of the LM state being read, so they
-    are saved with the model and inference standardises exactly as training did.
+    Why standardise text: graph-aware LM fine-tuning (lmgnn stage lm_links) makes text
+    embeddings anisotropic: all products share one large common direction (mean cosine 0.17 ->
+    0.67 measured), which LayerNorm alone does not remove, and a GNN on those inputs stopped
+    learning link prediction. Features are standardised by their mean and std over the graph
+    (a missing value, NaN, reads as the mean). All statistics are buffers, saved with the
+    model, so inference standardises exactly as training did.
     """
 
-    def __init__(self, dim: int, hidden: int) -> None:
+    def __init__(self, dim: int, hidden: int, feature_dim: int = 0) -> None:
         super().__init__()
+        self.dim, self.feature_dim = dim, feature_dim
         self.register_buffer("mean", torch.zeros(dim))
         self.register_buffer("std", torch.ones(dim))
-        self.norm, self.proj = nn.LayerNorm(dim), nn.Linear(dim, hidden)
+        self.register_buffer("feature_mean", torch.zeros(feature_dim))
+        self.register_buffer("feature_std", torch.ones(feature_dim))
+        self.norm = nn.LayerNorm(dim) if dim else None
+        self.proj = nn.Linear(dim, hidden) if dim else None
+        self.feature_proj = nn.Linear(feature_dim, hidden) if feature_dim else None
 
     def set_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
         self.mean.copy_(mean.to(self.mean))
         self.std.copy_(std.to(self.std).clamp(min=1e-4))  # constant dimensions stay finite
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.proj(self.norm((x - self.mean) / self.std))
+    def set_feature_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        self.feature_mean.copy_(mean.to(self.feature_mean))
+        self.feature_std.copy_(std.to(self.feature_std).clamp(min=1e-6))
+
+    def forward(self, x: torch.Tensor | None, feat: torch.Tensor | None = None
+                ) -> torch.Tensor:
+        out = None
+        if self.proj is not None and self.norm is not None and x is not None:
+            out = self.proj(self.norm((x - self.mean) / self.std))
+        if self.feature_proj is not None and feat is not None:
+            f = torch.nan_to_num((feat.float() - self.feature_mean) / self.feature_std, nan=0.0)
+            f = self.feature_proj(f)
+            out = f if out is None else out + f
+        if out is None:
+            raise UserError("InputEncoder: this node type has no input in the batch")
+        return out
 
 
 class HeteroGNN(nn.Module):
@@ -64,7 +85,10 @@ class HeteroGNN(nn.Module):
     Args:
         metadata: (node types, edge types incl. reverses), as from :func:`hetero_metadata`.
         in_dims: node type -> input feature size, for types that come with ``x``.
-        num_nodes: node type -> count, for featureless types (learnable embedding per ``_nid``).
+        num_nodes: node type -> count, for types without text (learnable embedding per
+            ``_nid``).
+        feature_dims: node type -> number of numeric spec features (``batch[t].feat``),
+            standardised and added to the type's input (text or learnt embedding).
         hidden: width of every layer and of the output.
         num_layers: message-passing hops.
         conv: ``sage`` (relational GraphSAGE, summed over relations) or ``hgt``.
@@ -77,7 +101,8 @@ class HeteroGNN(nn.Module):
 
     def __init__(self, metadata: Metadata, in_dims: dict[str, int], num_nodes: dict[str, int],
                  hidden: int = 64, num_layers: int = 2, conv: ConvKind = "sage",
-                 heads: int = 2, dropout: float = 0.2) -> None:
+                 heads: int = 2, dropout: float = 0.2,
+                 feature_dims: dict[str, int] | None = None) -> None:
         super().__init__()
         node_types, edge_types = metadata
         missing = [t for t in node_types if t not in in_dims and t not in num_nodes]
@@ -88,7 +113,11 @@ class HeteroGNN(nn.Module):
         self.metadata = (list(node_types), [tuple(et) for et in edge_types])
         self.conv_kind, self.hidden, self.dropout = conv, hidden, dropout
         self.in_dims = {t: int(d) for t, d in in_dims.items() if t in node_types}
-        self.input = nn.ModuleDict({t: InputEncoder(d, hidden) for t, d in self.in_dims.items()})
+        self.feature_dims = {t: int(d) for t, d in (feature_dims or {}).items()
+                             if t in node_types and d}
+        self.input = nn.ModuleDict({
+            t: InputEncoder(self.in_dims.get(t, 0), hidden, self.feature_dims.get(t, 0))
+            for t in node_types if t in self.in_dims or t in self.feature_dims})
         self.embedding = nn.ModuleDict({t: nn.Embedding(n, hidden) for t, n in num_nodes.items()
                                         if t in node_types and t not in in_dims})
         for emb in self.embedding.values():
@@ -105,26 +134,39 @@ class HeteroGNN(nn.Module):
             nn.ModuleDict({t: nn.LayerNorm(hidden) for t in node_types}) for _ in range(num_layers))
 
     def set_input_stats(self, stats: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> None:
-        """Per-type feature mean and std of the current inputs (see :class:`InputEncoder`)."""
+        """Per-type mean and std of the current text vectors (see :class:`InputEncoder`)."""
         for t, (mean, std) in stats.items():
-            if t in self.input:
+            if t in self.in_dims:
                 self.input[t].set_stats(mean, std)
 
+    def set_feature_stats(self, stats: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> None:
+        """Per-type mean and std of the numeric spec features over the graph."""
+        for t, (mean, std) in stats.items():
+            if t in self.feature_dims:
+                self.input[t].set_feature_stats(mean, std)
+
     def encode_inputs(self, x_dict: dict[str, torch.Tensor],
-                      n_id_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+                      n_id_dict: dict[str, torch.Tensor],
+                      feat_dict: dict[str, torch.Tensor] | None = None
+                      ) -> dict[str, torch.Tensor]:
         h = {}
+        feats = feat_dict or {}
         for t, n_id in n_id_dict.items():
-            if t in self.input and t in x_dict:
-                h[t] = self.input[t](x_dict[t].float())
+            feat = feats.get(t) if t in self.feature_dims else None
+            if t in self.in_dims and t in x_dict:
+                h[t] = self.input[t](x_dict[t].float(), feat)
             elif t in self.embedding:
                 h[t] = self.embedding[t](n_id)
+                if feat is not None:
+                    h[t] = h[t] + self.input[t](None, feat)
             else:
                 raise UserError(f"node type {t} has no input features in this batch")
         return h
 
     def forward(self, x_dict: dict[str, torch.Tensor], edge_index_dict: dict,
-                n_id_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        h = self.encode_inputs(x_dict, n_id_dict)
+                n_id_dict: dict[str, torch.Tensor],
+                feat_dict: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+        h = self.encode_inputs(x_dict, n_id_dict, feat_dict)
         known = set(self.metadata[1])
         edges = {tuple(et): ei for et, ei in edge_index_dict.items()
                  if tuple(et) in known and ei.numel() > 0

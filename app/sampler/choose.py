@@ -35,12 +35,13 @@ def default_backend(driver: neo4j.Driver, database: str, spec: GraphSpec, *,
 
 def make_sampler(driver: neo4j.Driver, database: str, spec: GraphSpec, *,
                  backend: Backend = "auto", **options: Any) -> NeighbourSampler:
-    """A sampler of the requested (or default) backend; ``options`` as the constructors take."""
+    """A sampler of the requested (or default) backend; ``options`` as the constructors take
+    (snapshot-only ones, such as a shared ``csr``, are dropped for the cypher backend)."""
     if backend == "auto":
         backend = default_backend(driver, database, spec)
     if backend == "cypher":
-        options.pop("cache_rows", None)
-        options.pop("progress", None)
+        for snapshot_only in ("cache_rows", "progress", "csr", "rows"):
+            options.pop(snapshot_only, None)
         return CypherSampler(driver, database, spec, **options)
     if backend == "snapshot":
         return SnapshotSampler(driver, database, spec, **options)

@@ -18,7 +18,7 @@ from typing import Protocol
 import neo4j
 import numpy as np
 import torch
-from rich.progress import Progress
+from rich.progress import Progress, TextColumn
 
 from lmgnn import cypher_files as cypher
 from lmgnn.errors import UserError
@@ -100,8 +100,8 @@ class Neo4jEmbeddings:
     """Vectors as node properties (``db.create.setNodeVectorProperty``: compact float array)."""
 
     def __init__(self, driver: neo4j.Driver, database: str, lm_state: str, dim: int,
-                 write_batch: int = 5_000):
-        self.driver, self.database = driver, database
+                 write_batch: int = 5_000, page: int = 10_000):
+        self.driver, self.database, self.page = driver, database, page
         self.lm_state, self.dim, self.write_batch = _check_state(lm_state), int(dim), write_batch
 
     def _read(self, label: str, nids: torch.Tensor) -> dict[int, list[float] | None]:
@@ -130,30 +130,41 @@ class Neo4jEmbeddings:
                                       database_=self.database)
 
     def missing(self, label: str, nids: torch.Tensor) -> torch.Tensor:
-        found = self._read(label, nids)
-        return torch.tensor([n for n in nids.tolist() if found.get(n) is None],
-                            dtype=torch.long)
+        """Pages of ``page`` nids, reading only whether a vector exists (never the vectors)."""
+        have: set[int] = set()
+        query = cypher.render("sample/embedding_have", label=label)
+        ids = nids.tolist()
+        for lo in range(0, len(ids), self.page):
+            records = read(self.driver, self.database, query, nids=ids[lo:lo + self.page],
+                           state=self.lm_state)
+            have.update(records[0]["have"] if records else [])
+        return torch.tensor([n for n in ids if n not in have], dtype=torch.long)
 
 
 def fill_embeddings(cache: EmbeddingCache, texts: Callable[[str, torch.Tensor], list[str]],
                     encode: Callable[[list[str]], torch.Tensor], spec: GraphSpec,
-                    counts: dict[str, int], *, batch_size: int = 256,
+                    counts: dict[str, int], *, batch_size: int = 256, page: int = 8192,
                     progress: bool = True) -> int:
     """Encode and store every text node that lacks a vector for ``cache.lm_state``.
 
-    ``texts`` is e.g. ``sampler.node_texts``; ``encode`` maps texts to (N, dim) vectors.
-    Returns the number of vectors computed (0 when the cache is complete: nothing re-encoded).
+    Walks each label's ``_nid`` range in pages of ``page``: asks the cache which of the page
+    are missing, fetches only their texts (``texts`` is e.g. ``sampler.node_texts``) in chunks
+    of ``batch_size`` and stores each chunk as soon as it is encoded. Nothing whole-graph is
+    held, and an interrupted fill continues where it stopped (stored vectors are not missing).
+    Returns the number of vectors computed (0 when the cache is complete).
     """
     done = 0
-    with Progress(disable=not progress, transient=True) as bar:
+    with Progress(*Progress.get_default_columns(), TextColumn("{task.fields[encoded]}"),
+                  disable=not progress, transient=True) as bar:
         for label, node in spec.nodes.items():
-            if not node.text:
+            n = counts.get(label, 0)
+            if not node.text or not n:
                 continue
-            todo = cache.missing(label, torch.arange(counts[label]))
-            task = bar.add_task(f"embed {label}", total=int(todo.numel()))
-            for lo in range(0, int(todo.numel()), batch_size):
-                nids = todo[lo:lo + batch_size]
-                cache.put(label, nids, encode(texts(label, nids)))
-                done += int(nids.numel())
-                bar.advance(task, int(nids.numel()))
+            task = bar.add_task(f"embed {label}", total=n, encoded="")
+            for lo in range(0, n, page):
+                todo = cache.missing(label, torch.arange(lo, min(n, lo + page)))
+                for chunk in torch.split(todo, batch_size):
+                    cache.put(label, chunk, encode(texts(label, chunk)))
+                    done += int(chunk.numel())
+                bar.update(task, advance=min(n, lo + page) - lo, encoded=f"{done} encoded")
     return done

@@ -9,6 +9,7 @@ same way for all of them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -208,6 +209,27 @@ def attach_features(data: HeteroData, columns: dict[str, Columns], source: RowSo
             data[label].y = vocabs[label].encode([row[nt] for row in rows])
         if cols.features:
             start = nt + (1 if cols.target else 0)
+            # a missing value is NaN: the model standardises, then reads NaN as the mean (0)
             data[label].feat = torch.tensor(
-                [[0.0 if v is None else float(v) for v in row[start:]] for row in rows],
+                [[math.nan if v is None else float(v) for v in row[start:]] for row in rows],
                 dtype=torch.float32).reshape(len(rows), len(cols.features))
+
+
+def feature_stats(driver: neo4j.Driver, database: str, spec: GraphSpec
+                  ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Per label with numeric ``features``: their mean and std over all nodes, computed inside
+    Neo4j (one aggregate per property), so no feature column is ever held whole here."""
+    out = {}
+    for label, node in spec.nodes.items():
+        if not node.features:
+            continue
+        means, stds = [], []
+        for prop in node.features:
+            spec.check_property(label, prop)
+            records = read(driver, database, cypher.render("sample/feature_stats", label=label),
+                           prop=prop)
+            mean, std = (records[0]["mean"], records[0]["std"]) if records else (None, None)
+            means.append(float(mean) if mean is not None else 0.0)
+            stds.append(float(std) if std else 1.0)
+        out[label] = (torch.tensor(means), torch.tensor(stds))
+    return out

@@ -1,18 +1,88 @@
-"""Training configuration: one validated dataclass, unknown keys rejected (a misspelt option is
-an error, not silently ignored), serialised into the run's config.json."""
+"""Training configuration: one validated dataclass that owns every default.
+
+Unknown keys are rejected (a misspelt option is an error, not silently ignored); choices are
+Enums; each field's ``metadata["help"]`` is the CLI's help text, because ``lmgnn train``
+derives its options from these fields (no second copy of the defaults). A run's config is
+serialised into its ``config.json``; ``lmgnn train --config run.yaml`` reads the same keys.
+
+Vocabulary (docs/architecture.md): a *method* is what the user picks (lm, gnn, lmgnn); a
+*stage* is one trained phase with its own optimiser, epochs and early stopping (``lm_task``,
+``lm_links``, ``gnn``, ``joint``); a *mode* is how a batch's node representations are computed
+(``text``, ``cached``, ``joint``; see ``lmgnn.train.loops``).
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 from lmgnn.errors import UserError
 
-Method = Literal["lm", "gnn", "lmgnn"]
-TaskKind = Literal["node", "edge", "link"]
-METHODS = ("lm", "gnn", "lmgnn")
-TASKS = ("node", "edge", "link")
-STAGES = ("lm", "gnn", "joint")  # the three lmgnn stages, in order
+
+class Method(StrEnum):
+    lm = "lm"
+    gnn = "gnn"
+    lmgnn = "lmgnn"
+
+
+class TaskKind(StrEnum):
+    node = "node"
+    edge = "edge"
+    link = "link"
+
+
+class Stage(StrEnum):
+    """The lmgnn stages a user can choose (``--stages``), in the order they run."""
+
+    lm_links = "lm_links"
+    gnn = "gnn"
+    joint = "joint"
+
+
+class Pooling(StrEnum):
+    mean = "mean"
+    cls = "cls"
+
+
+class Conv(StrEnum):
+    sage = "sage"
+    hgt = "hgt"
+
+
+class Score(StrEnum):
+    distmult = "distmult"
+    dot = "dot"
+
+
+class LinkLoss(StrEnum):
+    contrastive = "contrastive"
+    bce = "bce"
+
+
+class Negatives(StrEnum):
+    uniform = "uniform"
+    in_batch = "in_batch"
+
+
+class Backend(StrEnum):
+    auto = "auto"
+    snapshot = "snapshot"
+    cypher = "cypher"
+
+
+METHODS = tuple(m.value for m in Method)
+TASKS = tuple(t.value for t in TaskKind)
+STAGES = tuple(s.value for s in Stage)
+
+
+def _help(*parts: str) -> dict[str, str]:
+    """Field metadata: the option's help text (shown by ``lmgnn train --help``)."""
+    return {"help": "".join(parts)}
 
 
 @dataclass(frozen=True)
@@ -23,63 +93,106 @@ class TrainConfig:
     relationship (``TYPE`` or ``Src-TYPE->Dst``) with a spec ``label``; link task a relationship.
     """
 
-    method: Method
-    task: TaskKind
-    target: str
-    seed: int = 0
-    exclude: list[str] = field(default_factory=list)  # relations hidden from the GNN and stage 1
-    stages: list[str] = field(default_factory=lambda: list(STAGES))  # lmgnn stages to run
+    target: str = field(default="", metadata=_help(
+        "node: Label.property; edge/link: TYPE or Src-TYPE->Dst"))
+    method: Method = field(default=Method.lmgnn, metadata=_help(
+        "lm (text only), gnn (GNN on frozen LM vectors) or lmgnn (stage-wise LM + GNN)"))
+    task: TaskKind = field(default=TaskKind.node, metadata=_help(
+        "node, edge (classification) or link (prediction)"))
+    seed: int = field(default=0, metadata=_help(
+        "seed of splits, sampling, negatives and initialisation"))
+    exclude: list[str] = field(default_factory=list, metadata=_help(
+        "relationship hidden from the model and from lm_links (repeatable), e.g. "
+        "PUBLISHED_IN"))
+    stages: list[Stage] = field(default_factory=lambda: list(Stage), metadata=_help(
+        "lmgnn stages to run (repeatable or comma-separated): lm_links, gnn, joint"))
+    sampler: Backend = field(default=Backend.auto, metadata=_help(
+        "graph reads: snapshot (topology in RAM), cypher (every hop a query; memory follows "
+        "the batch) or auto (snapshot while it fits a quarter of the free RAM)"))
     # language model
-    lm_path: str | None = None  # None: packaged all-MiniLM-L6-v2
-    pooling: str = "mean"
-    max_length: int = 32
-    lm_lr: float = 5e-5
-    lm_batch_size: int = 32
+    lm_path: str | None = field(default=None, metadata=_help(
+        "Hugging Face model directory (default: the packaged all-MiniLM-L6-v2)"))
+    pooling: Pooling = field(default=Pooling.mean, metadata=_help("LM pooling"))
+    max_length: int = field(default=32, metadata=_help("tokens per text"))
+    lm_lr: float = field(default=5e-5, metadata=_help("LM learning rate"))
+    lm_batch_size: int = field(default=32, metadata=_help(
+        "texts per step in the LM stages (lm_task, lm_links)"))
     # GNN
-    conv: str = "sage"
-    hidden: int = 128
-    layers: int = 2
-    fanout: int = 10
-    heads: int = 2
-    dropout: float = 0.2
-    gnn_lr: float = 3e-3
-    batch_size: int = 256
+    conv: Conv = field(default=Conv.sage, metadata=_help("GNN layer"))
+    hidden: int = field(default=128, metadata=_help("GNN width"))
+    layers: int = field(default=2, metadata=_help("GNN layers (= sampled hops)"))
+    fanout: int = field(default=10, metadata=_help(
+        "neighbours per node, relation direction and hop (-1: all)"))
+    heads: int = field(default=2, metadata=_help("attention heads (hgt)"))
+    dropout: float = field(default=0.2, metadata=_help("dropout"))
+    gnn_lr: float = field(default=3e-3, metadata=_help("GNN and head learning rate"))
+    batch_size: int = field(default=256, metadata=_help("seeds (nodes or edges) per batch"))
     # link prediction
-    score: str = "distmult"
-    loss: str = "contrastive"
-    negatives: str = "uniform"  # uniform | in-batch
-    num_negatives: int = 16
-    eval_negatives: int = 100
+    score: Score = field(default=Score.distmult, metadata=_help("link scorer"))
+    loss: LinkLoss = field(default=LinkLoss.contrastive, metadata=_help("link loss"))
+    negatives: Negatives = field(default=Negatives.uniform, metadata=_help(
+        "link training negatives: uniform targets, or the batch's own targets (in_batch)"))
+    num_negatives: int = field(default=16, metadata=_help(
+        "link task: uniform negative targets per training batch, each positive ranked "
+        "against all of them"))
+    eval_negatives: int = field(default=100, metadata=_help(
+        "link task: uniform negatives per valid/test batch for sampled MRR (fixed: the same "
+        "every epoch)"))
     # schedule
-    epochs: int = 5  # per stage (lm, gnn, joint); method lm/gnn use it directly
-    lm_epochs: int | None = None  # stage 1 epochs (default: epochs)
-    joint_epochs: int | None = None  # stage 3 epochs (default: epochs)
-    max_steps_per_epoch: int | None = None  # bound CPU time (None: whole train split)
-    lm_grad_nodes: int = 32  # stage 3: nodes per batch that get LM gradients
-    refresh_every: int = 1  # stage 3: re-encode the embedding cache every N epochs
-    patience: int = 3  # early stopping on the validation metric
-    device: str = "auto"
-    eval_max: int | None = 2000  # cap on valid/test items evaluated (None: all)
-    full_rank_max: int = 50_000  # link task: filtered full ranking if targets <= this (0: off)
+    epochs: int = field(default=5, metadata=_help(
+        "epochs per stage (lm_task, gnn; lm_links and joint unless set)"))
+    lm_epochs: int | None = field(default=None, metadata=_help(
+        "lm_links epochs (default: --epochs)"))
+    joint_epochs: int | None = field(default=None, metadata=_help(
+        "joint epochs (default: --epochs)"))
+    max_steps_per_epoch: int | None = field(default=None, metadata=_help(
+        "cap on training steps per epoch (default: the whole train split)"))
+    lm_grad_nodes: int = field(default=32, metadata=_help(
+        "joint: target nodes per batch that get LM gradients"))
+    refresh_every: int = field(default=1, metadata=_help(
+        "joint: re-encode the vector cache every N epochs"))
+    patience: int = field(default=3, metadata=_help(
+        "early stopping: epochs without a better validation score"))
+    device: str = field(default="auto", metadata=_help("auto, cpu or cuda[:i]"))
+    eval_max: int | None = field(default=2000, metadata=_help(
+        "valid/test items evaluated: a seeded sample of this many, the same every epoch and "
+        "in the final evaluation (0: all)"))
+    keep_checkpoint: bool = field(default=False, metadata=_help(
+        "keep checkpoints/last.pt (with the optimiser state) when the run finishes; the "
+        "final weights are always kept"))
+    full_rank_max: int = field(default=50_000, metadata=_help(
+        "link task: also rank test edges against all targets when there are at most this "
+        "many (0: off)"))
 
     def __post_init__(self) -> None:
-        _one_of("method", self.method, METHODS)
-        _one_of("task", self.task, TASKS)
-        _one_of("pooling", self.pooling, ("cls", "mean"))
-        _one_of("conv", self.conv, ("sage", "hgt"))
-        _one_of("score", self.score, ("distmult", "dot"))
-        _one_of("loss", self.loss, ("bce", "contrastive"))
-        _one_of("negatives", self.negatives, ("uniform", "in-batch"))
-        for stage in self.stages:
-            _one_of("stage", stage, STAGES)
+        for f in fields(self):
+            kind = _ENUMS.get(f.name)
+            if kind is None:
+                continue
+            value = getattr(self, f.name)
+            if f.name == "stages":
+                parts = [p.strip() for v in value for p in str(v).split(",") if p.strip()]
+                object.__setattr__(self, "stages", [_enum(kind, "stage", p) for p in parts])
+            else:
+                object.__setattr__(self, f.name, _enum(kind, f.name, value))
         for name in ("max_length", "hidden", "layers", "batch_size", "lm_batch_size", "epochs",
-                     "lm_grad_nodes", "refresh_every", "num_negatives", "eval_negatives"):
+                     "lm_grad_nodes", "refresh_every", "num_negatives", "eval_negatives",
+                     "patience"):
             if getattr(self, name) < 1:
                 raise UserError(f"training option {name} must be >= 1, got {getattr(self, name)}")
-        if self.fanout < 0:
-            raise UserError(f"training option fanout must be >= 0, got {self.fanout}")
-        if not self.target:
-            raise UserError("name the task target, e.g. Product.category or PURCHASED")
+        for name in ("lm_epochs", "joint_epochs", "max_steps_per_epoch"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise UserError(f"training option {name} must be >= 1 (or unset), got {value}")
+        if self.eval_max == 0:
+            object.__setattr__(self, "eval_max", None)
+        if self.fanout < -1 or self.fanout == 0:
+            raise UserError(f"training option fanout must be >= 1 or -1 (all), got {self.fanout}")
+        if self.method is Method.lmgnn and not self.stages:
+            raise UserError("lmgnn: no stage left to run (stages: lm_links, gnn, joint)")
+        if not self.target.strip():
+            raise UserError("name the task target, e.g. --target Product.category or "
+                            "--target Query-PURCHASED->Product")
 
     @property
     def stage1_epochs(self) -> int:
@@ -90,17 +203,44 @@ class TrainConfig:
         return self.joint_epochs if self.joint_epochs is not None else self.epochs
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return json.loads(json.dumps(asdict(self)))  # enums as their plain values
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+    def from_dict(cls, data: dict[str, Any], where: str = "training options") -> TrainConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise UserError(f"unknown training option(s) {unknown}; known: {sorted(known)}")
+            raise UserError(f"{where}: unknown training option(s) {unknown}; "
+                            f"known: {sorted(known)}")
         return cls(**data)
 
 
-def _one_of(name: str, value: object, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise UserError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+_ENUMS: dict[str, type[StrEnum]] = {
+    "method": Method, "task": TaskKind, "stages": Stage, "sampler": Backend,
+    "pooling": Pooling, "conv": Conv, "score": Score, "loss": LinkLoss, "negatives": Negatives}
+
+
+def _enum(kind: type[StrEnum], name: str, value: object) -> Any:
+    try:
+        return kind(str(value.value if isinstance(value, StrEnum) else value))
+    except ValueError:
+        allowed = ", ".join(m.value for m in kind)
+        raise UserError(f"{name} must be one of {allowed}; got {value!r}") from None
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """Training options from a YAML (or JSON) file: the TrainConfig keys, nothing else."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the config file ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a mapping of training options, e.g. `epochs: 10`")
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise UserError(f"{path}: unknown training option(s) {unknown}; known: {sorted(known)}")
+    return data

@@ -16,35 +16,38 @@ import torch
 from torch import Tensor
 
 from lmgnn.models import autocast, ranks, to_device
-from lmgnn.sampler.prefetch import prefetch
+from lmgnn.sampler import NodeLoader
+from lmgnn.sampler.base import NeighbourSampler
 from lmgnn.spec import EdgeType
-from lmgnn.train.model import TaskModel
-
-PREFETCH = 2
+from lmgnn.train.model import TaskModel, Vectors
 
 
 @torch.no_grad()
-def node_representations(model: TaskModel, sampler, cache, mode: str, device: torch.device,
-                         label: str, nids: Tensor, batch_size: int = 512
+def node_representations(model: TaskModel, sampler: NeighbourSampler, cache: Vectors | None,
+                         device: torch.device, label: str, nids: Tensor, batch_size: int = 512
                          ) -> Iterator[tuple[Tensor, Tensor]]:
-    """(nids, representations (B, dim) on CPU) per batch: the GNN output over each node's
-    sampled subgraph (``mode`` gnn), or the LM / id embedding alone (``mode`` lm)."""
-    chunks = list(torch.split(nids, batch_size)) if nids.numel() else []
-    for chunk, batch in zip(chunks, prefetch(lambda c: sampler.sample_from_nodes(label, c),
-                                              chunks, PREFETCH), strict=True):
+    """(nids, representations (B, dim) on CPU) per ``NodeLoader`` batch, in order: the GNN
+    output over each node's sampled subgraph (a model with a GNN), or the LM / id embedding
+    alone (method lm)."""
+    if not nids.numel():
+        return
+    for batch in NodeLoader(sampler, label, nids, batch_size=batch_size, shuffle=False):
+        n = int(batch[label].batch_size)
+        chunk = batch[label].n_id[:n]
         batch = to_device(batch, device)
         with autocast(device):
-            if mode == "gnn":
-                h = model.gnn_repr(batch, cache)[label][:chunk.numel()]
+            if model.gnn is not None:
+                assert cache is not None
+                h = model.gnn_repr(batch, cache)[label][:n]
             else:
-                h = model.lm_repr(label, batch, torch.arange(chunk.numel()))
+                h = model.lm_repr(label, batch, torch.arange(n))
         yield chunk, h.float().cpu()
 
 
 @torch.no_grad()
-def full_ranking(model: TaskModel, sampler, cache, mode: str, device: torch.device,
-                 relation: EdgeType, pairs: Tensor, known: Tensor, num_dst: int,
-                 batch_size: int = 512) -> dict[str, float]:
+def full_ranking(model: TaskModel, sampler: NeighbourSampler, cache: Vectors | None,
+                 device: torch.device, relation: EdgeType, pairs: Tensor, known: Tensor,
+                 num_dst: int, batch_size: int = 512) -> dict[str, float]:
     """Filtered MRR and Hits@1/10 of ``pairs`` (2, E) ranked against all ``num_dst`` targets.
 
     ``known`` (2, K): every true (source, target) pair of the relation; for each evaluated pair,
@@ -56,12 +59,12 @@ def full_ranking(model: TaskModel, sampler, cache, mode: str, device: torch.devi
                 "full_hits@10": float("nan")}
     model.eval()
     dst_emb = torch.cat([h for _, h in node_representations(
-        model, sampler, cache, mode, device, dst_t, torch.arange(num_dst), batch_size)]
+        model, sampler, cache, device, dst_t, torch.arange(num_dst), batch_size)]
                         ).to(device)  # once, not per batch of sources
     sources = torch.unique(pairs[0])
     known = known[:, torch.isin(known[0], sources)]
     out = []
-    for chunk, h in node_representations(model, sampler, cache, mode, device, src_t, sources,
+    for chunk, h in node_representations(model, sampler, cache, device, src_t, sources,
                                          batch_size):
         scores = model.head.all_pairs(h.to(device), dst_emb, relation).float().cpu()
         out.append(filtered_ranks(scores, chunk, pairs, known, same_type=src_t == dst_t))

@@ -1,10 +1,11 @@
 """One training epoch and one evaluation pass, for every task and representation mode.
 
-Modes: ``lm`` (text encoder on the batch's texts; no message passing), ``gnn`` (GNN over cached
-frozen embeddings), ``joint`` (GNN over cached embeddings, with at most ``lm_grad_nodes`` target
-nodes per batch re-encoded by the LM with gradients). Batches are the sampler's ``HeteroData``
-(docs/architecture.md): node tasks use ``batch[label].y[:batch_size]``; link and edge tasks use
-``batch[et].edge_label_index`` / ``edge_label``.
+Modes (how a batch's node representations are computed): ``text`` (the LM on the batch's
+texts; no message passing), ``cached`` (the GNN over cached frozen LM vectors), ``joint`` (the
+GNN over cached vectors, with the rows the loader's ``JointTexts`` picked re-encoded by the LM
+with gradients). Batches come from the run's loaders (``lmgnn.train.batches``): node tasks use
+``batch[label].y[:batch_size]``; link and edge tasks ``batch[et].edge_label_index`` /
+``edge_label``.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ from lmgnn.models import (
     to_device,
 )
 from lmgnn.spec import EdgeType
-from lmgnn.train.model import EmbeddingCache, TaskModel
+from lmgnn.train.model import TaskModel, Vectors
 
-Mode = Literal["lm", "gnn", "joint"]
+Mode = Literal["text", "cached", "joint"]
 
 
 @dataclass
@@ -45,7 +46,6 @@ class TaskSpec:
     num_classes: int = 0
     loss: str = "contrastive"
     negatives: str = "uniform"
-    lm_grad_nodes: int = 32
 
 
 @dataclass
@@ -90,30 +90,21 @@ def progress(description: str) -> Progress:
 
 
 # ---- representations ------------------------------------------------------------------------
-def _node_rows(task: TaskSpec, batch: HeteroData, mode: Mode, model: TaskModel,
-               cache: EmbeddingCache, rows: dict[str, torch.Tensor]
-               ) -> tuple[dict[str, torch.Tensor], int]:
+def _node_rows(batch: HeteroData, mode: Mode, model: TaskModel, cache: Vectors,
+               rows: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], int]:
     """Representations for the rows each type needs; returns (type -> (len(rows), dim), texts
     encoded with gradients)."""
-    if mode == "lm":
+    if mode == "text":
         out, texts = {}, 0
         for label, r in rows.items():
             out[label] = model.lm_repr(label, batch, r)
             texts += 0 if label in model.id_embedding else int(r.numel())
         return out, texts
-    lm_grad: dict[str, torch.Tensor] = {}
     texts = 0
-    if mode == "joint" and model.lm is not None and model.training:
-        budget = task.lm_grad_nodes
-        for label, r in rows.items():
-            if budget <= 0 or label not in cache or "text" not in batch[label]:
-                continue
-            uniq = torch.unique(r)
-            chosen = uniq[torch.randperm(uniq.numel())[:budget]]
-            lm_grad[label] = chosen
-            budget -= int(chosen.numel())
-            texts += int(chosen.numel())
-    h = model.gnn_repr(batch, cache, lm_grad)
+    if mode == "joint" and model.training:
+        texts = sum(int(batch[t].lm_rows.numel()) for t in batch.node_types
+                    if "lm_rows" in batch[t])
+    h = model.gnn_repr(batch, cache)
     return {label: h[label][r.to(h[label].device)] for label, r in rows.items()}, texts
 
 
@@ -123,7 +114,7 @@ def _split_link_batch(batch: HeteroData, et: EdgeType) -> tuple[torch.Tensor, to
 
 
 def _link_scores(task: TaskSpec, batch: HeteroData, mode: Mode, model: TaskModel,
-                 cache: EmbeddingCache) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+                 cache: Vectors) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
     """(positive scores (B,), shared-negative scores (B, K), paired negative scores, texts)."""
     et = task.relation
     src_t, _, dst_t = et
@@ -134,14 +125,14 @@ def _link_scores(task: TaskSpec, batch: HeteroData, mode: Mode, model: TaskModel
     else:
         rows = {src_t: torch.cat([pos[0], neg[0]]), dst_t: torch.cat([pos[1], neg_dst, neg[1]])}
     uniq = {t: torch.unique(r) for t, r in rows.items()}
-    reps, texts = _node_rows(task, batch, mode, model, cache, uniq)
+    reps, texts = _node_rows(batch, mode, model, cache, uniq)
 
     def pick(t: str, local: torch.Tensor) -> torch.Tensor:
         return reps[t][torch.searchsorted(uniq[t], local).to(reps[t].device)]
 
     s, d = pick(src_t, pos[0]), pick(dst_t, pos[1])
     pos_scores = model.head(s, d, et)
-    if task.negatives == "in-batch" and s.size(0) > 1:
+    if task.negatives == "in_batch" and s.size(0) > 1:
         neg_scores = in_batch_negative_scores(model.head.all_pairs(s, d, et))
     else:
         neg_scores = model.head.all_pairs(s, pick(dst_t, neg_dst), et)
@@ -150,14 +141,14 @@ def _link_scores(task: TaskSpec, batch: HeteroData, mode: Mode, model: TaskModel
 
 
 def _classify(task: TaskSpec, batch: HeteroData, mode: Mode, model: TaskModel,
-              cache: EmbeddingCache) -> tuple[torch.Tensor, torch.Tensor, int]:
+              cache: Vectors) -> tuple[torch.Tensor, torch.Tensor, int]:
     """(logits, labels, texts) of the batch's labelled targets."""
     if task.kind == "node":
         label = task.label
         bs = int(batch[label].batch_size)
         y = batch[label].y[:bs]
         rows = torch.arange(bs)[y.cpu() >= 0]
-        reps, texts = _node_rows(task, batch, mode, model, cache, {label: rows})
+        reps, texts = _node_rows(batch, mode, model, cache, {label: rows})
         return model.head(reps[label]), y[rows.to(y.device)], texts
     et = task.relation
     eli, y = batch[et].edge_label_index, batch[et].edge_label
@@ -168,7 +159,7 @@ def _classify(task: TaskSpec, batch: HeteroData, mode: Mode, model: TaskModel,
         uniq = {src_t: torch.unique(eli.flatten())}
     else:
         uniq = {src_t: torch.unique(eli[0]), dst_t: torch.unique(eli[1])}
-    reps, texts = _node_rows(task, batch, mode, model, cache, uniq)
+    reps, texts = _node_rows(batch, mode, model, cache, uniq)
     s = reps[src_t][torch.searchsorted(uniq[src_t], eli[0])]
     d = reps[dst_t][torch.searchsorted(uniq[dst_t], eli[1])]
     return model.head(s, d), y, texts
@@ -176,7 +167,7 @@ def _classify(task: TaskSpec, batch: HeteroData, mode: Mode, model: TaskModel,
 
 # ---- epoch / evaluation ----------------------------------------------------------------------
 def train_epoch(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData], mode: Mode,
-                cache: EmbeddingCache, optimizer: torch.optim.Optimizer, device: torch.device,
+                cache: Vectors, optimizer: torch.optim.Optimizer, device: torch.device,
                 total: int | None = None, description: str = "train") -> EpochStats:
     model.train()
     stats = EpochStats()
@@ -204,9 +195,14 @@ def train_epoch(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData],
     return stats
 
 
+def eval_mode(model: TaskModel) -> Mode:
+    """Evaluation reads the cache (no LM gradients): ``cached`` with a GNN, else ``text``."""
+    return "cached" if model.gnn is not None else "text"
+
+
 @torch.no_grad()
-def evaluate(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData], mode: Mode,
-             cache: EmbeddingCache, device: torch.device) -> dict[str, float]:
+def evaluate(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData],
+             cache: Vectors, device: torch.device) -> dict[str, float]:
     """Metrics over all batches: acc / macro_f1 (+ roc_auc for 2 classes), or MRR, Hits@1/10
     against the sampled negatives and ROC-AUC of positives vs their paired negatives."""
     model.eval()
@@ -215,8 +211,7 @@ def evaluate(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData], mo
         for batch in batches:
             batch = to_device(batch, device)
             with autocast(device):
-                pos, neg, paired, _ = _link_scores(task, batch, "gnn" if model.gnn else "lm",
-                                                   model, cache)
+                pos, neg, paired, _ = _link_scores(task, batch, eval_mode(model), model, cache)
             m = ranking_metrics(pos.float().cpu(), neg.float().cpu())
             ranks_pos.append(m["mrr"] * pos.numel())
             ranks_neg.append((m["hits@1"] * pos.numel(), m["hits@10"] * pos.numel(),
@@ -233,7 +228,7 @@ def evaluate(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData], mo
     for batch in batches:
         batch = to_device(batch, device)
         with autocast(device):
-            logits, y, _ = _classify(task, batch, "gnn" if model.gnn else "lm", model, cache)
+            logits, y, _ = _classify(task, batch, eval_mode(model), model, cache)
         logits_all.append(logits.float().cpu())
         y_all.append(y.cpu())
     logits, y = torch.cat(logits_all), torch.cat(y_all)

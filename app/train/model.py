@@ -1,79 +1,106 @@
 """The trained model, assembled from named parts: text encoder, hetero GNN, task head.
 
 ``method`` decides which parts exist: ``lm`` (encoder + head; featureless node types get a
-learnable id embedding), ``gnn`` (frozen-LM cache + GNN + head) and ``lmgnn`` (all three; in
-the joint stage a bounded number of nodes per batch get LM gradients, the rest read the cache).
+learnable id embedding), ``gnn`` (cached frozen-LM vectors + GNN + head) and ``lmgnn`` (all
+three; in the joint mode a bounded number of nodes per batch get LM gradients, the rest read
+the cache). ``ModelShape`` is the plain description (saved as the run's ``model.json``) that
+rebuilds the same modules without the graph or the trainer.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
 
 import torch
 from torch import nn
 from torch_geometric.data import HeteroData
 
 from lmgnn.models import EdgeClassifier, HeteroGNN, LinkScorer, NodeClassifier, TextEncoder
-from lmgnn.sampler.embeddings import MemmapEmbeddings, fill_embeddings
+from lmgnn.models.gnn import hetero_metadata
 from lmgnn.spec import EdgeType, GraphSpec
 
 
-class EmbeddingCache:
-    """Frozen LM embeddings per text node type, through the sampler's embedding cache.
+class Vectors(Protocol):
+    """What the GNN reads its text inputs from (``VectorCache``, ``InferenceVectors``)."""
 
-    Vectors live in ``lmgnn.sampler.MemmapEmbeddings`` keyed by an LM state id: a state
-    already computed (e.g. the packaged LM, by an earlier run) is reused, never re-encoded;
-    ``refresh`` with a new state re-encodes (the LM is the cost that matters on CPU).
-    """
+    def __contains__(self, label: str) -> bool: ...
 
-    def __init__(self, root: Path, spec: GraphSpec, counts: dict[str, int]) -> None:
-        self.root, self.spec = Path(root), spec
-        self.counts = {t: counts[t] for t, node in spec.nodes.items() if node.text}
-        self.store: MemmapEmbeddings | None = None
+    def lookup(self, label: str, n_id: torch.Tensor) -> torch.Tensor: ...
 
-    @property
-    def state(self) -> str | None:
-        return self.store.lm_state if self.store else None
 
-    def refresh(self, encoder: TextEncoder, texts: dict[str, list[str]], state: str,
-                batch_size: int = 256) -> int:
-        """Point at ``state``, encoding whatever it lacks; returns the texts encoded."""
-        self.store = MemmapEmbeddings(self.root, state, encoder.hidden_size, self.counts)
-        return fill_embeddings(self.store,
-                               lambda label, nids: [texts[label][i] for i in nids.tolist()],
-                               lambda t: encoder.encode(t, batch_size=batch_size), self.spec,
-                               self.counts, batch_size=batch_size, progress=True)
+@dataclass
+class ModelShape:
+    """Everything needed to rebuild the modules (not their weights), as plain JSON."""
 
-    def lookup(self, label: str, n_id: torch.Tensor) -> torch.Tensor:
-        return self.store.get(label, n_id)
+    method: str
+    head: str  # NodeClassifier | EdgeClassifier | LinkScorer
+    num_classes: int
+    relation: list[str] | None  # edge/link task
+    score: str
+    dropout: float
+    lm_dim: int
+    id_embedding: dict[str, int] = field(default_factory=dict)  # method lm: featureless types
+    gnn: dict[str, Any] | None = None  # HeteroGNN keyword arguments
 
-    def stats(self, chunk: int = 65536) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-        """Per text type: feature mean and std over all its nodes (chunked float64 sums, so a
-        million vectors never sit in memory at once)."""
-        out = {}
-        for label, n in self.counts.items():
-            if n == 0:
-                continue
-            total = torch.zeros(self.store.dim, dtype=torch.float64)
-            squares = torch.zeros_like(total)
-            for start in range(0, n, chunk):
-                x = self.lookup(label, torch.arange(start, min(start + chunk, n))).double()
-                total += x.sum(0)
-                squares += (x * x).sum(0)
-            mean = total / n
-            std = (squares / n - mean * mean).clamp(min=0).sqrt()
-            out[label] = (mean.float(), std.float())
-        return out
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
-    def __contains__(self, label: str) -> bool:
-        return self.store is not None and label in self.counts
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelShape:
+        return cls(**data)
+
+
+def model_shape(spec: GraphSpec, config: Any, counts: dict[str, int], target: Any,
+                num_classes: int, lm_dim: int, exclude: list[EdgeType]) -> ModelShape:
+    """The shape of a run's model from its config, the graph's node counts and the task."""
+    text_types = [label for label, n in spec.nodes.items() if n.text]
+    head = {"node": "NodeClassifier", "edge": "EdgeClassifier", "link": "LinkScorer"}[
+        target.kind]
+    shape = ModelShape(method=str(config.method), head=head, num_classes=num_classes,
+                       relation=list(target.relation) if target.relation else None,
+                       score=str(config.score), dropout=config.dropout, lm_dim=lm_dim)
+    if str(config.method) == "lm":
+        shape.id_embedding = {label: counts[label] for label in spec.nodes
+                              if label not in text_types}
+        return shape
+    node_types, edge_types = hetero_metadata(spec, exclude)
+    shape.gnn = {
+        "metadata": [node_types, [list(et) for et in edge_types]],
+        "in_dims": {label: lm_dim for label in text_types},
+        "num_nodes": {label: counts[label] for label in spec.nodes if label not in text_types},
+        "feature_dims": {label: len(n.features) for label, n in spec.nodes.items()
+                         if n.features},
+        "hidden": config.hidden, "num_layers": config.layers, "conv": str(config.conv),
+        "heads": config.heads, "dropout": config.dropout}
+    return shape
+
+
+def build_model(shape: ModelShape, lm: TextEncoder | None) -> TaskModel:
+    """Modules of ``shape`` with fresh weights; ``lm`` is the encoder the model trains (lm,
+    lmgnn) or None (gnn: the LM only fills the cache)."""
+    gnn = None
+    if shape.gnn is not None:
+        g = dict(shape.gnn)
+        node_types, edge_types = g.pop("metadata")
+        gnn = HeteroGNN((list(node_types), [tuple(et) for et in edge_types]), **g)
+    dim = gnn.hidden if gnn is not None else shape.lm_dim
+    relation = tuple(shape.relation) if shape.relation else None
+    head: nn.Module
+    if shape.head == "NodeClassifier":
+        head = NodeClassifier(dim, shape.num_classes, shape.dropout)
+    elif shape.head == "EdgeClassifier":
+        head = EdgeClassifier(dim, shape.num_classes, shape.dropout)
+    else:
+        head = LinkScorer(dim, [relation], shape.score)  # type: ignore[list-item]
+    return TaskModel(lm if shape.method != "gnn" else None, gnn, head, shape.id_embedding,
+                     shape.lm_dim)
 
 
 class TaskModel(nn.Module):
-    """Encoder parts + head. ``node_repr`` gives per-type representations of a batch."""
+    """Encoder parts + head. ``lm_repr`` / ``gnn_repr`` give representations of a batch."""
 
-    def __init__(self, lm: TextEncoder | None, gnn: HeteroGNN | None,
-                 head: NodeClassifier | EdgeClassifier | LinkScorer,
+    def __init__(self, lm: TextEncoder | None, gnn: HeteroGNN | None, head: nn.Module,
                  id_embedding: dict[str, int] | None = None, dim: int | None = None) -> None:
         super().__init__()
         self.lm, self.gnn, self.head = lm, gnn, head
@@ -85,26 +112,32 @@ class TaskModel(nn.Module):
         """Representations of ``rows`` of a node type without a GNN: LM text or id embedding."""
         if label in self.id_embedding:
             return self.id_embedding[label](batch[label].n_id[rows])
+        assert self.lm is not None
         texts = batch[label].text
         return self.lm.embed([texts[i] for i in rows.tolist()])
 
-    def gnn_repr(self, batch: HeteroData, cache: EmbeddingCache,
-                 lm_grad: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
-        """GNN over the batch. Inputs: cached embeddings; rows listed in ``lm_grad`` (per type,
-        local indices) are re-encoded by the LM with gradients (joint fine-tuning)."""
-        x_dict, n_id = {}, {}
+    def gnn_repr(self, batch: HeteroData, cache: Vectors) -> dict[str, torch.Tensor]:
+        """GNN over the batch. Inputs: cached vectors (and spec features); rows named in
+        ``batch[t].lm_rows`` (joint training, texts in ``batch[t].lm_text``) are re-encoded by
+        the LM with gradients."""
+        assert self.gnn is not None
+        x_dict, n_id, feat = {}, {}, {}
         for label in batch.node_types:
-            ids = batch[label].n_id
+            store = batch[label]
+            ids = store.n_id
             n_id[label] = ids
+            if "feat" in store:
+                feat[label] = store.feat
             if label in cache:
                 x = cache.lookup(label, ids.cpu()).to(ids.device)
-                rows = (lm_grad or {}).get(label)
-                if rows is not None and rows.numel() and self.lm is not None:
-                    fresh = self.lm.embed([batch[label].text[i] for i in rows.tolist()])
+                rows = store.lm_rows if "lm_rows" in store else None
+                if rows is not None and rows.numel() and self.lm is not None and self.training:
+                    fresh = self.lm.embed(list(store.lm_text))
                     x = x.index_copy(0, rows.to(x.device), fresh.to(x.dtype))
                 x_dict[label] = x
-        return self.gnn(x_dict, batch.edge_index_dict, n_id)
+        return self.gnn(x_dict, batch.edge_index_dict, n_id, feat)
 
-
-def link_relations(target: EdgeType, extra: list[EdgeType] | None = None) -> list[EdgeType]:
-    return [target, *[e for e in (extra or []) if e != target]]
+    def weights(self) -> dict[str, torch.Tensor]:
+        """State of everything but the LM (saved as ``model.pt``; the LM goes to ``lm/``)."""
+        return {k: v.detach().cpu() for k, v in self.state_dict().items()
+                if not k.startswith("lm.")}

@@ -4,16 +4,18 @@ Layout of ``runs/<run_id>/`` (writeback reloads it; documented in docs/architect
 
     config.json          TrainConfig.to_dict() plus graph name, classes, node counts
     metrics.jsonl        one JSON object per epoch/evaluation: {stage, epoch, split, ...metrics}
-    checkpoints/last.pt  resumable state: stage, epoch, model + optimiser states, best score
-    lm/                  the (fine-tuned) text encoder, HF format (save_pretrained)
-    gnn.pt               {"state_dict", "init"} of HeteroGNN (absent for method lm)
-    head.pt              {"state_dict", "init", "kind"} of the task head
-    summary.json         final test/valid metrics, status, seconds and throughput per stage
+    checkpoints/last.pt  resumable state (lmgnn.train.checkpoint); removed when the run
+                         finishes unless keep_checkpoint
+    lm/                  the fine-tuned text encoder, HF format (methods lm, lmgnn)
+    model.json           how to rebuild the model (lmgnn.train.model_files)
+    model.pt             its weights but the LM's (GNN, head, id embeddings)
+    summary.json         final test/valid metrics, status, stages, embedding state
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -27,9 +29,20 @@ import torch
 from lmgnn import cypher_files as cypher
 from lmgnn.errors import UserError
 
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
 
 def new_run_id(method: str) -> str:
     return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{method}-{secrets.token_hex(3)}"
+
+
+def check_run_id(run_id: str) -> str:
+    """A run id is a plain folder name (letters, digits, ``_.-``), checked before any path is
+    built from it: ``--run ../elsewhere`` never reaches outside the runs folder."""
+    if not _RUN_ID.match(run_id or "") or run_id in (".", ".."):
+        raise UserError(f"run id {run_id!r}: use letters, digits, '_', '.', '-' only "
+                        "(see `lmgnn runs`)")
+    return run_id
 
 
 @dataclass(frozen=True)
@@ -45,7 +58,7 @@ class RunDir:
 
     @classmethod
     def create(cls, root: Path, run_id: str, config: dict[str, Any]) -> RunDir:
-        path = Path(root) / run_id
+        path = Path(root) / check_run_id(run_id)
         if (path / "config.json").exists():
             raise UserError(f"run {run_id} already exists in {root}: use --resume {run_id}")
         run = cls(path)
@@ -53,11 +66,17 @@ class RunDir:
         run.write_json("config.json", config)
         return run
 
+    @staticmethod
+    def check_new(root: Path, run_id: str) -> None:
+        """Refuse an invalid or taken run id before any work starts."""
+        if (Path(root) / check_run_id(run_id) / "config.json").exists():
+            raise UserError(f"run {run_id} already exists in {root}: use --resume {run_id}")
+
     @classmethod
     def open(cls, root: Path, run_id: str) -> RunDir:
-        path = Path(root) / run_id
+        path = Path(root) / check_run_id(run_id)
         if not (path / "config.json").is_file():
-            known = sorted(p.name for p in Path(root).glob("*/config.json")) if Path(
+            known = sorted(p.parent.name for p in Path(root).glob("*/config.json")) if Path(
                 root).is_dir() else []
             raise UserError(f"no run {run_id!r} in {root}" +
                             (f"; runs there: {', '.join(p for p in known[-5:])}" if known else ""))
@@ -95,16 +114,16 @@ class RunDir:
         tmp.replace(target)
 
     def load_torch(self, name: str) -> Any:
+        """Tensors and plain containers only (``weights_only=True``): a crafted file cannot
+        run code."""
         path = self.path / name
-        return torch.load(path, map_location="cpu", weights_only=False) if path.exists() \
-            else None
-
-    @property
-    def checkpoint(self) -> dict[str, Any] | None:
-        return self.load_torch("checkpoints/last.pt")
-
-    def save_checkpoint(self, state: dict[str, Any]) -> None:
-        self.save_torch("checkpoints/last.pt", state)
+        if not path.exists():
+            return None
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # unpickling refused or a damaged file
+            raise UserError(f"{path}: not a weights file lmgnn wrote ({type(exc).__name__}); "
+                            "start a new run") from None
 
 
 # ---- (:ModelRun) --------------------------------------------------------------------------

@@ -14,6 +14,8 @@ import torch
 
 from lmgnn import cypher_files as cypher
 from lmgnn.errors import UserError
+from lmgnn.sampler.loader import EdgeSeeds, edge_seeds
+from lmgnn.sampler.reads import read
 from lmgnn.spec import EdgeType, GraphSpec
 
 SPLITS = ("train", "valid", "test")
@@ -32,11 +34,11 @@ class NodeSplit:
 
 @dataclass(frozen=True)
 class EdgeSplit:
-    """Edges (2, E) of one relation per split, as (source _nid, target _nid) columns."""
+    """One relation's edges per split (pairs, label values), sorted by (source, target)."""
 
-    train: torch.Tensor
-    valid: torch.Tensor
-    test: torch.Tensor
+    train: EdgeSeeds
+    valid: EdgeSeeds
+    test: EdgeSeeds
 
 
 def _assign(count: int, seed: int, fractions: tuple[float, float, float]) -> list[str]:
@@ -76,8 +78,7 @@ def node_split(driver: neo4j.Driver, database: str, spec: GraphSpec, label: str,
     """
     node = spec.node(label)
     prop = node.split or SPLIT_PROP
-    rows = driver.execute_query(cypher.render("train/node_splits", label=label, prop=prop),
-                                database_=database, routing_="r")[0]
+    rows = read(driver, database, cypher.render("train/node_splits", label=label, prop=prop))
     nids = [r["nid"] for r in rows]
     values = [r["split"] for r in rows]
     _check_values(values, f"{label}.{prop}")
@@ -102,18 +103,18 @@ def node_split(driver: neo4j.Driver, database: str, spec: GraphSpec, label: str,
 def edge_split(driver: neo4j.Driver, database: str, spec: GraphSpec, relation: EdgeType,
                seed: int = 0, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
                ) -> EdgeSplit:
-    """The split of one relation's edges; writes `_split` on relationships without one."""
+    """The split of one relation's edges (read with ``lmgnn.sampler.edge_seeds``, the one
+    edge reader); writes `_split` on relationships without one."""
     rel = spec.relation(relation)
     prop = rel.split or SPLIT_PROP
     src, typ, dst = rel.edge_type
-    rows = driver.execute_query(cypher.render("train/edge_splits", src=src, rel=typ, dst=dst,
-                                              prop=prop), database_=database, routing_="r")[0]
-    pairs = [(r["src"], r["dst"]) for r in rows]
-    values = [r["split"] for r in rows]
+    seeds = edge_seeds(driver, database, spec, rel.edge_type)
+    values = list(seeds.splits)
     _check_values(values, f"{src}-[:{typ}]->{dst}.{prop}")
     if rel.split is None:
+        pairs = list(zip(seeds.src.tolist(), seeds.dst.tolist(), strict=True))
+        # sorted by pair: deterministic regardless of store order
         order = sorted((i for i, v in enumerate(values) if v is None), key=lambda i: pairs[i])
-        # (sorted by pair: deterministic regardless of store order)
         if order:
             fresh = _assign(len(order), seed, fractions)
             _write(driver, database, cypher.render("train/set_edge_splits", src=src, rel=typ,
@@ -122,10 +123,18 @@ def edge_split(driver: neo4j.Driver, database: str, spec: GraphSpec, relation: E
                     for i, s in zip(order, fresh, strict=True)])
             for i, s in zip(order, fresh, strict=True):
                 values[i] = s
-    by = {}
-    for s in SPLITS:
-        chosen = sorted(p for p, v in zip(pairs, values, strict=True) if v == s)
-        by[s] = torch.tensor(chosen, dtype=torch.long).T.reshape(2, -1)
-    if not by["train"].size(1):
+    seeds = EdgeSeeds(seeds.src, seeds.dst, seeds.label_values, values)
+    by = {s: _sorted(seeds.where(s)) for s in SPLITS}
+    if not len(by["train"]):
         raise UserError(f"relation {src}-[:{typ}]->{dst} has no edge in the train split")
     return EdgeSplit(**by)
+
+
+def _sorted(seeds: EdgeSeeds) -> EdgeSeeds:
+    """By (source, target): the same order whatever the store order."""
+    if not len(seeds):
+        return seeds
+    order = torch.argsort(seeds.src * (int(seeds.dst.max()) + 1) + seeds.dst, stable=True)
+    return EdgeSeeds(seeds.src[order], seeds.dst[order],
+                     [seeds.label_values[i] for i in order.tolist()],
+                     [seeds.splits[i] for i in order.tolist()])

@@ -1,14 +1,16 @@
 """A finished run reloaded for inference, and streams of its predictions.
 
-``load_run`` rebuilds the run's model from ``runs/<run_id>/`` (config.json, lm/, gnn.pt,
-head.pt) with the trainer's own constructor, so architecture and weights match training
-exactly, then opens the run's LM-embedding cache. Nodes added to the graph after training
-(``_nid`` at or past the trained count) are served too: their text is encoded on the fly by
-the run's LM (only theirs), which is what makes ``lmgnn predict`` inductive. Featureless node
-types learnt one embedding per node, so new nodes of those types need a new run.
+``load_run`` rebuilds the run's model from ``runs/<run_id>/`` alone
+(``lmgnn.train.load_model``: no trainer, no split written, no RNG reseeded), then opens the
+run's data path: the same ``RunSamplers`` as training, on the backend asked for, with every
+relationship in message passing (a prediction uses all the graph knows). Nodes added after
+training (``_nid`` at or past the trained count) are served too: their text is encoded on the
+fly by the run's LM (only theirs), which is what makes ``lmgnn predict`` inductive. Featureless
+node types learnt one embedding per node, so new nodes of those types need a new run.
 
-Every stream walks the sampler batch by batch; only link prediction keeps one matrix in memory:
-the target nodes' representations (targets x hidden floats), to rank all of them per source.
+Every stream walks ``NodeLoader`` / ``EdgeLoader`` batches; only link prediction keeps one
+matrix in memory: the target nodes' representations (targets x hidden floats), to rank all of
+them per source.
 """
 
 from __future__ import annotations
@@ -26,79 +28,60 @@ from torch import Tensor
 from lmgnn import cypher_files as cypher
 from lmgnn.errors import UserError
 from lmgnn.models import autocast, to_device
-from lmgnn.sampler import edge_seeds, vocabularies
-from lmgnn.sampler.prefetch import prefetch
+from lmgnn.sampler import EdgeLoader, edge_seeds
+from lmgnn.sampler.base import NeighbourSampler
 from lmgnn.spec import EdgeType, GraphSpec
 from lmgnn.spec_store import require_spec
-from lmgnn.train.config import TrainConfig
-from lmgnn.train.data import Target, load_task
+from lmgnn.train.batches import RunSamplers
+from lmgnn.train.cache import InferenceVectors, VectorCache
 from lmgnn.train.full_rank import node_representations as represent
-from lmgnn.train.model import EmbeddingCache
-from lmgnn.train.runner import Trainer
+from lmgnn.train.model_files import LoadedModel, load_model
 from lmgnn.train.runs import RunDir
+from lmgnn.train.task import Target, excluded_relations
 from lmgnn.writeback.batches import EdgeClassBatch, LinkBatch
 from lmgnn.writeback.links import existing_targets, rank_links
-
-PREFETCH = 2
-
-
-class InferenceCache:
-    """The run's embedding cache for trained nodes, the run's LM for nodes added since."""
-
-    def __init__(self, base: EmbeddingCache, trained: dict[str, int], lm: Any,
-                 texts: dict[str, list[str]]) -> None:
-        self.base, self.trained, self.lm, self.texts = base, trained, lm, texts
-        self.fresh: dict[str, dict[int, Tensor]] = {}
-
-    @property
-    def state(self) -> str | None:
-        return self.base.state
-
-    def __contains__(self, label: str) -> bool:
-        return label in self.base
-
-    def lookup(self, label: str, n_id: Tensor) -> Tensor:
-        ids = n_id.cpu()
-        old = ids < self.trained[label]
-        if bool(old.all()):
-            return self.base.lookup(label, ids)
-        out = torch.empty(ids.numel(), self.lm.hidden_size)
-        if bool(old.any()):
-            out[old] = self.base.lookup(label, ids[old])
-        known = self.fresh.setdefault(label, {})
-        new = [i for i in ids[~old].tolist() if i not in known]
-        if new:
-            vectors = self.lm.encode([self.texts[label][i] for i in new])
-            known.update(zip(new, vectors, strict=True))
-        out[~old] = torch.stack([known[i] for i in ids[~old].tolist()])
-        return out
 
 
 @dataclass
 class LoadedRun:
-    """A run's model in eval mode, with its sampler and cache, ready to predict."""
+    """A run's model in eval mode, with its samplers and vectors, ready to predict."""
 
     run_id: str
-    config: TrainConfig
     spec: GraphSpec
-    target: Target
-    classes: list[Any]
-    trained_counts: dict[str, int]
-    counts: dict[str, int]
-    trainer: Trainer
-    cache: InferenceCache | None
+    loaded: LoadedModel
+    samplers: RunSamplers
+    cache: InferenceVectors | None
+    driver: neo4j.Driver
+    database: str
 
     @property
     def model(self) -> torch.nn.Module:
-        return self.trainer.model
+        return self.loaded.model
+
+    @property
+    def target(self) -> Target:
+        return self.loaded.target
+
+    @property
+    def classes(self) -> list[Any]:
+        return self.loaded.classes
 
     @property
     def device(self) -> torch.device:
-        return self.trainer.device
+        return self.loaded.device
 
     @property
-    def mode(self) -> str:
-        return "lm" if self.trainer.model.gnn is None else "gnn"
+    def trained_counts(self) -> dict[str, int]:
+        return self.loaded.counts
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return self.samplers.counts
+
+    @property
+    def sampler(self) -> NeighbourSampler:
+        """The sampler representations come from: neighbours (GNN) or texts only (lm)."""
+        return self.samplers["graph" if self.loaded.model.gnn is not None else "text"]
 
     def new_nodes(self, label: str) -> Tensor:
         """``_nid``s of ``label`` added after training."""
@@ -106,41 +89,37 @@ class LoadedRun:
 
 
 def load_run(driver: neo4j.Driver, database: str, runs_root: str | Path, run_id: str, *,
-             device: str = "auto") -> LoadedRun:
-    """Rebuild a finished run's model from its directory and the graph it was trained on."""
+             device: str = "auto", sampler: str = "auto") -> LoadedRun:
+    """Rebuild a finished run's model from its directory; open its data path on the graph."""
     run = RunDir.open(Path(runs_root), run_id)
     if not (run.path / "summary.json").is_file():
         raise UserError(f"run {run_id} has not finished (no summary.json in {run.path}): "
                         f"finish it with `lmgnn train --resume {run_id}`")
-    stored, summary = run.config, run.read_json("summary.json")
-    config = TrainConfig.from_dict(stored["train"])
-    lm_dir = run.path / "lm"
-    config = dataclasses.replace(config, device=device, **(
-        {"lm_path": str(lm_dir)} if lm_dir.is_dir() else {}))
+    graph = run.config.get("graph")
     spec = require_spec(driver, database)
-    if spec.name != stored.get("graph"):
-        raise UserError(f"run {run_id} was trained on graph {stored.get('graph')!r}, but the "
-                        f"database holds {spec.name!r}")
-    data = load_task(driver, database, spec, config, vocabularies(driver, database, spec))
-    trained = {label: int(n) for label, n in stored["counts"].items()}
-    classes = list(stored.get("classes") or [])
-    _check_featureless(spec, config, trained, data.counts, run_id)
-    trainer = Trainer(config, driver, database, Path(runs_root), run, spec,
-                      dataclasses.replace(data, counts=trained, classes=classes,
-                                          num_classes=len(classes)))
-    _load_weights(trainer, run)
-    trainer.model.eval()
-    trainer.lm.eval()
+    if spec.name != graph:
+        raise UserError(f"run {run_id} was trained on graph {graph!r}, but the database holds "
+                        f"{spec.name!r}")
+    loaded = load_model(run.path, device=device)
+    config = dataclasses.replace(loaded.config, sampler=sampler)
+    samplers = RunSamplers(driver, database, spec, config,
+                           exclude=excluded_relations(spec, config.exclude),
+                           target_kind=loaded.target.kind, inference=True)
+    _check_featureless(spec, loaded.counts, samplers.counts, run_id)
     cache = None
-    if trainer.model.gnn is not None:
-        trainer.cache.refresh(trainer.lm, data.texts, summary["embedding_state"])
-        cache = InferenceCache(trainer.cache, trained, trainer.lm, data.texts)
-    return LoadedRun(run_id, config, spec, data.target, classes, trained, dict(data.counts),
-                     trainer, cache)
+    if loaded.model.gnn is not None:
+        if not loaded.embedding_state:
+            raise UserError(f"run {run_id}: model.json names no embedding state")
+        base = VectorCache(Path(runs_root) / ".embeddings", spec, loaded.counts)
+        # the vectors the model was evaluated with; re-encoded (trained nodes only) if the
+        # cache folder was deleted
+        base.refresh(loaded.lm, samplers.node_texts, loaded.embedding_state)
+        cache = InferenceVectors(base, loaded.counts, loaded.lm, samplers.node_texts)
+    return LoadedRun(run_id, spec, loaded, samplers, cache, driver, database)
 
 
-def _check_featureless(spec: GraphSpec, config: TrainConfig, trained: dict[str, int],
-                       now: dict[str, int], run_id: str) -> None:
+def _check_featureless(spec: GraphSpec, trained: dict[str, int], now: dict[str, int],
+                       run_id: str) -> None:
     for label, node in spec.nodes.items():
         if node.text or now[label] <= trained.get(label, 0):
             continue
@@ -149,61 +128,45 @@ def _check_featureless(spec: GraphSpec, config: TrainConfig, trained: dict[str, 
                         "vector per node and cannot score new ones: train a new run")
 
 
-def _load_weights(trainer: Trainer, run: RunDir) -> None:
-    model = trainer.model
-    head = run.load_torch("head.pt")
-    if head is None:
-        raise UserError(f"run {run.run_id} has no head.pt in {run.path}: it did not finish")
-    model.head.load_state_dict(head["state_dict"])
-    model.id_embedding.load_state_dict(head.get("id_embedding", {}))
-    if model.gnn is not None:
-        gnn = run.load_torch("gnn.pt")
-        if gnn is None:
-            raise UserError(f"run {run.run_id} has no gnn.pt in {run.path}")
-        model.gnn.load_state_dict(gnn["state_dict"])
-
-
 # ---- streams -----------------------------------------------------------------------------------
 def node_representations(loaded: LoadedRun, label: str, nids: Tensor, batch_size: int = 512
                          ) -> Iterator[tuple[Tensor, Tensor]]:
     """(nids, representations (B, dim)) per batch: the GNN output, or the LM's for method lm."""
-    sampler = loaded.trainer.sampler("gnn" if loaded.mode == "gnn" else "lm")
-    return represent(loaded.model, sampler, loaded.cache, loaded.mode, loaded.device, label,
+    return represent(loaded.loaded.model, loaded.sampler, loaded.cache, loaded.device, label,
                      nids, batch_size)
 
 
 @torch.no_grad()
 def class_probabilities(loaded: LoadedRun, h: Tensor) -> Tensor:
     """Node-classification probabilities (B, C) from representations."""
-    return torch.softmax(loaded.model.head(h.to(loaded.device)).float(), dim=-1).cpu()
+    return torch.softmax(loaded.loaded.model.head(h.to(loaded.device)).float(), dim=-1).cpu()
 
 
 @torch.no_grad()
 def edge_class_batches(loaded: LoadedRun, batch_size: int = 512) -> Iterator[EdgeClassBatch]:
     """Class probabilities of every stored relationship of the run's edge task."""
     relation = _task_relation(loaded, "edge")
-    seeds = edge_seeds(loaded.trainer.driver, loaded.trainer.database, loaded.spec, relation)
-    pairs = torch.unique(torch.stack([seeds.src, seeds.dst]), dim=1)  # parallel edges: once
-    sampler = loaded.trainer.sampler("gnn" if loaded.mode == "gnn" else "lm")
-    chunks = list(torch.split(torch.arange(pairs.size(1)), batch_size))
+    seeds = edge_seeds(loaded.driver, loaded.database, loaded.spec, relation)
+    pairs = torch.unique(seeds.pairs, dim=1)  # parallel edges: once
     src_t, _, dst_t = relation
-    model, device = loaded.model, loaded.device
-
-    def sample(c: Tensor) -> Any:
-        return sampler.sample_from_edges(relation, pairs[0, c], pairs[1, c])
-
-    for chunk, batch in zip(chunks, prefetch(sample, chunks, PREFETCH), strict=True):
-        batch = to_device(batch, device)
+    model, device = loaded.loaded.model, loaded.device
+    loader = EdgeLoader(loaded.sampler, relation, pairs[0], pairs[1], batch_size=batch_size,
+                        shuffle=False)
+    for batch in loader:
         eli = batch[relation].edge_label_index
+        src = batch[src_t].n_id[eli[0]]
+        dst = batch[dst_t].n_id[eli[1]]
+        batch = to_device(batch, device)
+        eli = eli.to(device)
         with autocast(device):
-            if loaded.mode == "gnn":
+            if model.gnn is not None:
                 h = model.gnn_repr(batch, loaded.cache)
                 s, d = h[src_t][eli[0]], h[dst_t][eli[1]]
             else:
                 s = model.lm_repr(src_t, batch, eli[0].cpu())
                 d = model.lm_repr(dst_t, batch, eli[1].cpu())
             probs = torch.softmax(model.head(s, d).float(), dim=-1).cpu()
-        yield EdgeClassBatch(pairs[0, chunk], pairs[1, chunk], probs)
+        yield EdgeClassBatch(src, dst, probs)
 
 
 @torch.no_grad()
@@ -216,13 +179,13 @@ def link_batches(loaded: LoadedRun, k: int, *, sources: Tensor | None = None,
                                                    torch.arange(loaded.counts[dst_t]),
                                                    batch_size)]
     dst_emb = torch.cat(dst_reps) if dst_reps else torch.empty(0, 1)
-    head, device = loaded.model.head, loaded.device
+    head, device = loaded.loaded.model.head, loaded.device
 
     def score(s: Tensor, d: Tensor) -> Tensor:  # (B, dim), (M, dim) -> (B, M) on the device
         return head.all_pairs(s.to(device), d.to(device), relation)
 
     nids = torch.arange(loaded.counts[src_t]) if sources is None else sources
-    driver, database = loaded.trainer.driver, loaded.trainer.database
+    driver, database = loaded.driver, loaded.database
     for chunk, h in node_representations(loaded, src_t, nids, batch_size):
         exclude = existing_targets(driver, database, loaded.spec, relation, chunk.tolist())
         yield rank_links(chunk, h, dst_emb, k, exclude, score=score,

@@ -50,6 +50,7 @@ class WritebackOptions:
     batch_size: int = 512  # nodes or edges per inference batch
     batch_rows: int = 10_000  # items per write transaction (embeddings: a fifth)
     device: str = "auto"
+    sampler: str = "auto"  # graph reads: auto | snapshot | cypher (lmgnn.sampler)
 
     def __post_init__(self) -> None:
         for name in ("top_k", "batch_size", "batch_rows"):
@@ -73,7 +74,8 @@ def writeback(driver: neo4j.Driver, database: str, runs_root: str | Path, run_id
               loaded: LoadedRun | None = None) -> list[WriteStats]:
     """Write everything a run predicts; re-running replaces the run's predictions."""
     o = options or WritebackOptions()
-    loaded = loaded or load_run(driver, database, runs_root, run_id, device=o.device)
+    loaded = loaded or load_run(driver, database, runs_root, run_id, device=o.device,
+                               sampler=o.sampler)
     return _run(driver, database, loaded, o, progress, only_new=False)
 
 
@@ -83,7 +85,8 @@ def predict_new(driver: neo4j.Driver, database: str, runs_root: str | Path, run_
                 ) -> tuple[list[Prediction], list[WriteStats]]:
     """Score the nodes added after training (without retraining); append them if ``write``."""
     o = options or WritebackOptions()
-    loaded = loaded or load_run(driver, database, runs_root, run_id, device=o.device)
+    loaded = loaded or load_run(driver, database, runs_root, run_id, device=o.device,
+                               sampler=o.sampler)
     predictions: list[Prediction] = []
     stats = _run(driver, database, loaded, o, progress, only_new=True, write=write,
                  collect=predictions.append)

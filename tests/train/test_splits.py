@@ -24,12 +24,12 @@ def test_edge_split_on_relationships(tiny_shop) -> None:
     spec = require_spec(tiny_shop.driver, tiny_shop.database)
     split = edge_split(tiny_shop.driver, tiny_shop.database, spec, ("Query", "PURCHASED",
                                                                     "Product"), seed=3)
-    total = split.train.size(1) + split.valid.size(1) + split.test.size(1)
-    assert total == 240 and split.train.size(0) == 2
+    total = len(split.train) + len(split.valid) + len(split.test)
+    assert total == 240 and split.train.pairs.size(0) == 2
     rows = tiny_shop.run("MATCH ()-[r:PURCHASED]->() WHERE r._split IS NULL RETURN count(r) AS n")
     assert rows[0]["n"] == 0
     # the pairs returned for test are really test relationships in the graph
-    s, d = split.test[:, 0].tolist()
+    s, d = split.test.pairs[:, 0].tolist()
     got = tiny_shop.run("MATCH (q:Query {_nid: $s})-[r:PURCHASED]->(p:Product {_nid: $d}) "
                         "RETURN r._split AS split", s=s, d=d)
     assert got[0]["split"] == "test"

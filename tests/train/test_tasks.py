@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from lmgnn.cli.main import app
 from lmgnn.errors import UserError
 from lmgnn.train import TrainConfig, list_runs, train
+from lmgnn.train.checkpoint import Checkpoint
 from lmgnn.train.runs import RunDir
 
 
@@ -23,7 +24,7 @@ def _cfg(tiny_lm_dir, **kw) -> TrainConfig:
 
 
 @pytest.mark.parametrize(("method", "loss", "negatives"), [
-    ("lm", "bce", "uniform"), ("gnn", "contrastive", "in-batch"),
+    ("lm", "bce", "uniform"), ("gnn", "contrastive", "in_batch"),
     ("lmgnn", "contrastive", "uniform")])
 def test_link_prediction(tiny_shop, tiny_lm_dir, tmp_path, method, loss, negatives) -> None:
     cfg = _cfg(tiny_lm_dir, method=method, task="link", target="Query-PURCHASED->Product",
@@ -43,20 +44,20 @@ def test_gnn_input_stats_are_those_of_the_final_embeddings(tiny_shop, tiny_lm_di
     saves them, so inference on the run standardises the same way."""
     from lmgnn.sampler.embeddings import MemmapEmbeddings
     from lmgnn.spec_store import require_spec
-    from lmgnn.train.model import EmbeddingCache
+    from lmgnn.train.cache import VectorCache
 
     cfg = _cfg(tiny_lm_dir, method="lmgnn", task="node", target="Product.category", epochs=1)
     result = train(cfg, tiny_shop.driver, tiny_shop.database, tmp_path / "runs")
     summary = json.loads((result.path / "summary.json").read_text())
-    state = torch.load(result.path / "gnn.pt", weights_only=False)["state_dict"]
+    state = torch.load(result.path / "model.pt", weights_only=True)
     counts = json.loads((result.path / "config.json").read_text())["counts"]
-    cache = EmbeddingCache(tmp_path / "runs" / ".embeddings",
-                           require_spec(tiny_shop.driver, tiny_shop.database), counts)
+    cache = VectorCache(tmp_path / "runs" / ".embeddings",
+                        require_spec(tiny_shop.driver, tiny_shop.database), counts)
     cache.store = MemmapEmbeddings(cache.root, summary["embedding_state"], 32, cache.counts)
     stats = cache.stats()
     for label, (mean, std) in stats.items():
-        assert torch.allclose(state[f"input.{label}.mean"], mean, atol=1e-5)
-        assert torch.allclose(state[f"input.{label}.std"], std.clamp(min=1e-4), atol=1e-5)
+        assert torch.allclose(state[f"gnn.input.{label}.mean"], mean, atol=1e-5)
+        assert torch.allclose(state[f"gnn.input.{label}.std"], std.clamp(min=1e-4), atol=1e-5)
         assert float(std.min()) > 0 and float(mean.abs().max()) > 0
 
 
@@ -65,12 +66,17 @@ def test_joint_stage_must_beat_stage_2_on_validation(tiny_shop, tiny_lm_dir, tmp
     """A joint stage that validates worse than stage 2 does not replace its model."""
     from lmgnn.train import loops
 
-    real = loops.evaluate
+    real_eval, real_train, modes = loops.evaluate, loops.train_epoch, []
 
-    def joint_always_worse(task, model, batches, mode, *args):
-        m = real(task, model, batches, mode, *args)
-        return {**m, "acc": -1.0} if mode == "joint" else m
+    def remember_mode(task, model, batches, mode, *args, **kwargs):
+        modes.append(mode)
+        return real_train(task, model, batches, mode, *args, **kwargs)
 
+    def joint_always_worse(*args):
+        m = real_eval(*args)
+        return {**m, "acc": -1.0} if modes and modes[-1] == "joint" else m
+
+    monkeypatch.setattr(loops, "train_epoch", remember_mode)
     monkeypatch.setattr(loops, "evaluate", joint_always_worse)
     cfg = _cfg(tiny_lm_dir, method="lmgnn", task="node", target="Product.category", epochs=1)
     result = train(cfg, tiny_shop.driver, tiny_shop.database, tmp_path / "runs")
@@ -137,8 +143,8 @@ def test_interrupted_run_resumes_from_checkpoint(tiny_shop, tiny_lm_dir, tmp_pat
     monkeypatch.setattr(loops, "train_epoch", crash_in_joint)
     with pytest.raises(KeyboardInterrupt):
         train(cfg, tiny_shop.driver, tiny_shop.database, tmp_path / "runs", run_id="r1")
-    ckpt = RunDir.open(tmp_path / "runs", "r1").checkpoint
-    assert ckpt["stage_index"] == 2 and ckpt["next_epoch"] == 1  # joint, after its epoch 0
+    ckpt = Checkpoint.load(RunDir.open(tmp_path / "runs", "r1"))
+    assert ckpt.stage_index == 2 and ckpt.next_epoch == 1  # joint, after its epoch 0
     monkeypatch.setattr(loops, "train_epoch", real)
     done = []
     monkeypatch.setattr(loops, "train_epoch",
@@ -147,9 +153,11 @@ def test_interrupted_run_resumes_from_checkpoint(tiny_shop, tiny_lm_dir, tmp_pat
     assert done == ["joint epoch 1"]  # nothing before the interruption is redone
     rows = [json.loads(x) for x in (result.path / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows if r["stage"] == "joint"] == [0, 1]
-    assert (result.path / "lm" / "config.json").is_file() and (result.path / "gnn.pt").is_file()
-    gnn = torch.load(result.path / "gnn.pt", weights_only=False)
-    assert gnn["init"]["num_nodes"] == {"Brand": 8}
+    assert (result.path / "lm" / "config.json").is_file()
+    assert (result.path / "model.pt").is_file()
+    shape = json.loads((result.path / "model.json").read_text())["shape"]
+    assert shape["gnn"]["num_nodes"] == {"Brand": 8}
+    assert not (result.path / "checkpoints" / "last.pt").exists()  # dropped when finished
     with pytest.raises(UserError, match="already finished"):
         train(cfg, tiny_shop.driver, tiny_shop.database, tmp_path / "runs", resume="r1")
 

@@ -1,0 +1,175 @@
+"""The samplers and loaders of one run: the only road from Neo4j to the models.
+
+Two samplers from ``lmgnn.sampler.make_sampler`` (one backend, chosen once; the snapshot
+backend's CSR is taken once and shared):
+
+- ``text``: no neighbours, node texts in the batch (modes ``text``; stage ``lm_links``);
+- ``graph``: ``layers`` hops of ``fanout`` neighbours, no texts (modes ``cached``/``joint``:
+  inputs come from the vector cache; the few texts that get LM gradients in the joint mode are
+  fetched per batch, in the prefetch thread, by ``JointTexts``).
+
+Every batch is made by ``NodeLoader`` / ``EdgeLoader``. Training loaders reshuffle and
+resample per epoch (``set_epoch``); evaluation loaders are built once and never change epoch,
+so validation sees the same neighbours, negatives and ``eval_max`` sample every time.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import neo4j
+import torch
+from torch_geometric.data import HeteroData
+
+from lmgnn.sampler import EdgeLoader, NodeLoader, default_backend, make_sampler, snapshot
+from lmgnn.sampler.base import NeighbourSampler
+from lmgnn.spec import EdgeType, GraphSpec
+from lmgnn.train.config import Backend, TrainConfig
+from lmgnn.train.task import Target, TaskData
+
+Role = Literal["text", "graph"]
+Loader = NodeLoader | EdgeLoader
+EVAL_SAMPLE_SEED = 0
+
+
+class RunSamplers:
+    """The run's two samplers over one backend (see the module docstring).
+
+    ``inference``: every relationship takes part in message passing (no split is held out),
+    as a prediction should use everything the graph knows.
+    """
+
+    def __init__(self, driver: neo4j.Driver, database: str, spec: GraphSpec,
+                 config: TrainConfig, *, exclude: list[EdgeType], target_kind: str,
+                 inference: bool = False) -> None:
+        self.driver, self.database, self.spec, self.config = driver, database, spec, config
+        backend = str(config.sampler)
+        self.backend = default_backend(driver, database, spec) if backend == Backend.auto \
+            else backend
+        csr = snapshot(driver, database, spec, progress=True) if self.backend == "snapshot" \
+            else None
+        hops = config.layers
+        splits = () if inference or target_kind == "node" else ("valid", "test")
+        self._samplers: dict[str, NeighbourSampler] = {
+            "text": make_sampler(driver, database, spec, backend=self.backend, fanouts=[],
+                                 seed=config.seed, features="text", csr=csr),
+            "graph": make_sampler(driver, database, spec, backend=self.backend,
+                                  fanouts=[config.fanout] * hops,
+                                  relation_fanouts={et: [0] * hops for et in exclude} or None,
+                                  seed=config.seed, features="none", exclude_splits=splits,
+                                  csr=csr)}
+
+    def __getitem__(self, role: Role) -> NeighbourSampler:
+        return self._samplers[role]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Nodes per label (the one node count every part uses)."""
+        return self._samplers["graph"].counts
+
+    def node_texts(self, label: str, nids: torch.Tensor) -> list[str]:
+        return self._samplers["text"].node_texts(label, nids)
+
+
+class JointTexts:
+    """Loader transform of the joint mode: picks up to ``budget`` target rows per batch (the
+    labelled seeds, or the pairs' end nodes) and fetches their texts, as ``batch[t].lm_rows``
+    (local indices) and ``batch[t].lm_text``. Seeded, and run in the prefetch thread."""
+
+    def __init__(self, samplers: RunSamplers, target: Target, budget: int, seed: int) -> None:
+        self.samplers, self.target, self.budget = samplers, target, budget
+        self.gen = torch.Generator().manual_seed(seed * 7_919 + 17)
+
+    def __call__(self, batch: HeteroData) -> HeteroData:
+        left = self.budget
+        for label, rows in target_rows(batch, self.target).items():
+            if left <= 0 or not self.samplers.spec.nodes[label].text:
+                continue
+            chosen = rows[torch.randperm(rows.numel(), generator=self.gen)[:left]]
+            chosen = torch.sort(chosen).values
+            batch[label].lm_rows = chosen
+            batch[label].lm_text = self.samplers.node_texts(label, batch[label].n_id[chosen])
+            left -= int(chosen.numel())
+        return batch
+
+
+def target_rows(batch: HeteroData, target: Target) -> dict[str, torch.Tensor]:
+    """Local rows whose representations the task's loss reads, per node type."""
+    if target.kind == "node":
+        bs = int(batch[target.label].batch_size)
+        y = batch[target.label].y[:bs]
+        return {target.label: torch.arange(bs)[y >= 0]}  # type: ignore[dict-item]
+    src_t, _, dst_t = target.relation  # type: ignore[misc]
+    eli = batch[target.relation].edge_label_index
+    if src_t == dst_t:
+        return {src_t: torch.unique(eli.flatten())}
+    return {src_t: torch.unique(eli[0]), dst_t: torch.unique(eli[1])}
+
+
+def eval_sample(n: int, cap: int | None) -> torch.Tensor | None:
+    """Positions of the seeded ``eval_max`` sample of ``n`` evaluation items, the same every
+    time (None: keep all)."""
+    if not cap or n <= cap:
+        return None
+    return torch.randperm(n, generator=torch.Generator().manual_seed(EVAL_SAMPLE_SEED))[:cap]
+
+
+class TaskLoaders:
+    """Loaders over the task's seeds: one per (role, split), built on first use."""
+
+    def __init__(self, samplers: RunSamplers, data: TaskData, config: TrainConfig) -> None:
+        self.samplers, self.data, self.config = samplers, data, config
+        self._made: dict[tuple[str, str, bool], Loader] = {}
+
+    def train(self, role: Role, epoch: int, *, joint: bool = False) -> Loader:
+        loader = self._get(role, "train", joint)
+        loader.set_epoch(epoch)
+        return loader
+
+    def evaluate(self, role: Role, split: str) -> Loader:
+        return self._get(role, split, False)
+
+    def eval_pairs(self, split: str) -> torch.Tensor:
+        """(2, E) the pairs an evaluation of ``split`` visits (its ``eval_max`` sample)."""
+        pairs = self.data.pairs[split]
+        keep = eval_sample(pairs.size(1), self.config.eval_max)
+        return pairs if keep is None else pairs[:, keep]
+
+    def _get(self, role: Role, split: str, joint: bool) -> Loader:
+        key = (role, split, joint)
+        if key not in self._made:
+            self._made[key] = self._make(role, split, joint)
+        return self._made[key]
+
+    def _make(self, role: Role, split: str, joint: bool) -> Loader:
+        c, d, t = self.config, self.data, self.data.target
+        sampler = self.samplers[role]
+        train = split == "train"
+        options = dict(
+            batch_size=c.lm_batch_size if role == "text" and train else c.batch_size,
+            shuffle=train, seed=c.seed, max_batches=c.max_steps_per_epoch if train else None,
+            transform=JointTexts(self.samplers, t, c.lm_grad_nodes, c.seed) if joint else None)
+        if t.kind == "node":
+            ids = d.nodes[split]
+            keep = None if train else eval_sample(ids.numel(), c.eval_max)
+            return NodeLoader(sampler, t.label, ids if keep is None else ids[keep],  # type: ignore[arg-type]
+                              **options)  # type: ignore[arg-type]
+        pairs, labels = d.pairs[split], d.pair_labels.get(split)
+        if not train:
+            keep = eval_sample(pairs.size(1), c.eval_max)
+            if keep is not None:
+                pairs, labels = pairs[:, keep], (labels[keep] if labels is not None else None)
+        if t.kind == "edge":
+            return EdgeLoader(sampler, t.relation, pairs[0], pairs[1], labels,  # type: ignore[arg-type]
+                              **options)  # type: ignore[arg-type]
+        negatives = str(c.negatives) if train else "uniform"
+        return EdgeLoader(sampler, t.relation, pairs[0], pairs[1],  # type: ignore[arg-type]
+                          negatives=negatives,  # type: ignore[arg-type]
+                          num_negatives=c.num_negatives if train else c.eval_negatives,
+                          **options)  # type: ignore[arg-type]
+
+
+def node_loader(samplers: RunSamplers, role: Role, label: str, nids: torch.Tensor,
+                batch_size: int) -> NodeLoader:
+    """In order, no shuffling: for bulk representations (full ranking, writeback)."""
+    return NodeLoader(samplers[role], label, nids, batch_size=batch_size, shuffle=False)

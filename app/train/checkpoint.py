@@ -1,0 +1,45 @@
+"""The one checkpoint format of a run: ``checkpoints/last.pt``, written after every epoch and
+at the end of every stage, loaded with ``torch.load(weights_only=True)``.
+
+``stage_index`` / ``next_epoch`` say where a resume continues; at a stage's end they point at
+the next stage's epoch 0 and carry no optimiser (a new stage makes its own). ``best_state`` is
+the best-validated weights of the stage in progress (``{"weights", "cache_state"}``: the
+vector-cache state they read, so that restoring them restores their inputs too).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import torch
+
+from lmgnn.train.runs import RunDir
+
+PATH = "checkpoints/last.pt"
+
+
+@dataclass
+class Checkpoint:
+    stage_index: int
+    next_epoch: int
+    model: dict[str, torch.Tensor]  # TaskModel state (LM included)
+    lm_scorer: dict[str, torch.Tensor]  # stage lm_links' relation scorer
+    cache_state: str | None
+    rng: torch.Tensor
+    optimizer: dict[str, Any] | None = None
+    best: float | None = None
+    best_state: dict[str, Any] | None = None
+    bad_epochs: int = 0
+
+    def save(self, run: RunDir) -> None:
+        run.save_torch(PATH, {f.name: getattr(self, f.name) for f in fields(self)})
+
+    @classmethod
+    def load(cls, run: RunDir) -> Checkpoint | None:
+        data = run.load_torch(PATH)
+        return cls(**data) if data is not None else None
+
+    @staticmethod
+    def delete(run: RunDir) -> None:
+        (run.path / PATH).unlink(missing_ok=True)

@@ -1,0 +1,92 @@
+"""What every stage of a run works on, built once: ``RunParts``.
+
+The samplers and loaders (the data path), the LM, the task model, stage lm_links' relation
+scorer, the vector cache and the run directory. Stages (``lmgnn.train.stages``) only read and
+update these; they build nothing that reads the graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import neo4j
+import torch
+
+from lmgnn.models import LinkScorer, TextEncoder, pick_device
+from lmgnn.sampler.features import feature_stats
+from lmgnn.spec import EdgeType, GraphSpec
+from lmgnn.train import loops
+from lmgnn.train.batches import RunSamplers, TaskLoaders
+from lmgnn.train.cache import VectorCache, base_state
+from lmgnn.train.config import Method, Stage, TrainConfig
+from lmgnn.train.model import ModelShape, TaskModel, build_model, model_shape
+from lmgnn.train.runs import RunDir
+from lmgnn.train.task import TaskData
+
+
+@dataclass
+class RunParts:
+    config: TrainConfig
+    driver: neo4j.Driver
+    database: str
+    spec: GraphSpec
+    run: RunDir
+    data: TaskData
+    samplers: RunSamplers
+    loaders: TaskLoaders
+    exclude: list[EdgeType]
+    lm: TextEncoder
+    shape: ModelShape
+    model: TaskModel
+    lm_scorer: LinkScorer
+    cache: VectorCache
+    task: loops.TaskSpec
+    device: torch.device
+    graph_version: str
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return self.samplers.counts
+
+    @property
+    def lm_tuned(self) -> bool:
+        """Whether stage lm_links changes the LM before the GNN reads it."""
+        return self.config.method is Method.lmgnn and Stage.lm_links in self.config.stages
+
+    def gnn_input_state(self) -> str:
+        """The vector-cache state the gnn stage reads."""
+        return f"{self.run.run_id}-lm" if self.lm_tuned else base_state(self.config,
+                                                                        self.graph_version)
+
+    def refresh_cache(self, state: str) -> int:
+        """Point the cache at ``state`` (encoding what it lacks, texts through the sampler)
+        and give the GNN that state's input statistics; returns the texts encoded."""
+        encoded = self.cache.refresh(self.lm, self.samplers.node_texts, state)
+        if self.model.gnn is not None:
+            self.model.gnn.set_input_stats(self.cache.stats())
+        return encoded
+
+
+def build_parts(config: TrainConfig, driver: neo4j.Driver, database: str, spec: GraphSpec,
+                run: RunDir, data: TaskData, samplers: RunSamplers, exclude: list[EdgeType],
+                runs_root: Path, graph_version: str) -> RunParts:
+    """Fresh modules (seeded by ``config.seed``) over the run's data path."""
+    device = pick_device(config.device)
+    torch.manual_seed(config.seed)  # training owns the RNG; inference never reseeds
+    lm = TextEncoder.from_pretrained(config.lm_path, pooling=str(config.pooling),
+                                     max_length=config.max_length).to(device)
+    shape = model_shape(spec, config, samplers.counts, data.target, data.num_classes,
+                        lm.hidden_size, exclude)
+    model = build_model(shape, lm).to(device)
+    if model.gnn is not None:
+        model.gnn.set_feature_stats(feature_stats(driver, database, spec))
+    lm_scorer = LinkScorer(lm.hidden_size, spec.edge_types).to(device)
+    t = data.target
+    task = loops.TaskSpec(kind=t.kind, label=t.label, relation=t.relation,  # type: ignore[arg-type]
+                          num_classes=data.num_classes, loss=str(config.loss),
+                          negatives=str(config.negatives))
+    return RunParts(config, driver, database, spec, run, data, samplers,
+                    TaskLoaders(samplers, data, config), exclude, lm, shape, model, lm_scorer,
+                    VectorCache(runs_root / ".embeddings", spec, samplers.counts), task, device,
+                    graph_version)

@@ -1,0 +1,187 @@
+"""The stages of the methods; each trains one set of parameters with its own optimiser.
+
+- ``lm_task`` (method lm): LM + head on the task, mode ``text``.
+- ``lm_links`` (lmgnn stage 1): graph-aware LM fine-tuning (``lmgnn.train.lm_links``).
+- ``gnn`` (method gnn; lmgnn stage 2): GNN + head over cached LM vectors, mode ``cached``.
+- ``joint`` (lmgnn stage 3): LM + GNN + head, mode ``joint``; the cache is re-encoded with the
+  updated LM every ``refresh_every`` epochs. It replaces the gnn stage's model only if it
+  validates better.
+
+Every epoch ends with a validation pass over the fixed evaluation batches, a line in
+``metrics.jsonl`` and a checkpoint; the best-validated weights are kept (early stopping).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import torch
+from rich.console import Console
+
+from lmgnn.train import loops
+from lmgnn.train.checkpoint import Checkpoint
+from lmgnn.train.config import Method, TrainConfig
+from lmgnn.train.lm_links import LinkTextBatches, lm_links_epoch, text_relations
+from lmgnn.train.parts import RunParts
+
+console = Console(stderr=True)
+PRIMARY = {"node": "acc", "edge": "acc", "link": "mrr"}
+MODE: dict[str, loops.Mode] = {"lm_task": "text", "gnn": "cached", "joint": "joint"}
+
+
+def plan_stages(config: TrainConfig) -> list[str]:
+    """Stage names in order: lm -> [lm_task], gnn -> [gnn], lmgnn -> the chosen of lm_links,
+    gnn, joint."""
+    if config.method is Method.lm:
+        return ["lm_task"]
+    if config.method is Method.gnn:
+        return ["gnn"]
+    return [s for s in ("lm_links", "gnn", "joint") if s in config.stages]
+
+
+def stage_epochs(config: TrainConfig, stage: str) -> int:
+    return {"lm_links": config.stage1_epochs, "joint": config.stage3_epochs}.get(
+        stage, config.epochs)
+
+
+def make_optimizer(parts: RunParts, stage: str) -> torch.optim.Optimizer:
+    c, lm, model = parts.config, parts.lm, parts.model
+    if stage == "lm_links":
+        return torch.optim.AdamW([*lm.parameters(), *parts.lm_scorer.parameters()], lr=c.lm_lr)
+    lm_params = {id(p) for p in lm.parameters()}
+    rest = [p for p in model.parameters() if id(p) not in lm_params]
+    if stage == "lm_task":
+        return torch.optim.AdamW([{"params": list(lm.parameters()), "lr": c.lm_lr},
+                                  {"params": rest, "lr": c.gnn_lr}])
+    if stage == "gnn":
+        return torch.optim.AdamW(rest, lr=c.gnn_lr, weight_decay=1e-4)
+    return torch.optim.AdamW([{"params": list(lm.parameters()), "lr": c.lm_lr},
+                              {"params": rest, "lr": c.gnn_lr / 3}])
+
+
+def snapshot(parts: RunParts) -> dict[str, Any]:
+    """The model's weights (LM included) on CPU and the cache state they read."""
+    return {"weights": {k: v.detach().cpu().clone() for k, v in
+                        parts.model.state_dict().items()},
+            "cache_state": parts.cache.state}
+
+
+def restore(parts: RunParts, best_state: dict[str, Any]) -> None:
+    parts.model.load_state_dict(best_state["weights"])
+    state = best_state.get("cache_state")
+    if state and state != parts.cache.state:  # the vectors of the best LM
+        parts.refresh_cache(state)
+
+
+def checkpoint(parts: RunParts, stage_index: int, next_epoch: int,
+               optimizer: torch.optim.Optimizer | None = None, best: float | None = None,
+               best_state: dict[str, Any] | None = None, bad: int = 0) -> None:
+    Checkpoint(stage_index=stage_index, next_epoch=next_epoch,
+               model=parts.model.state_dict(), lm_scorer=parts.lm_scorer.state_dict(),
+               cache_state=parts.cache.state, rng=torch.get_rng_state(),
+               optimizer=optimizer.state_dict() if optimizer is not None else None,
+               best=best, best_state=best_state, bad_epochs=bad).save(parts.run)
+
+
+def run_lm_links(parts: RunParts, start_epoch: int, stage_index: int,
+                 ckpt: Checkpoint | None) -> dict[str, Any]:
+    """Stage lm_links: one checkpoint per epoch; no validation (the task is another)."""
+    c, t = parts.config, parts.data.target
+    relations = text_relations(parts.samplers, parts.exclude,
+                               t.relation if t.kind == "link" else None,
+                               parts.data.pairs.get("train"))
+    if not relations:
+        console.print("stage lm_links skipped: no relation has text at both ends")
+        return {"skipped": 1}
+    optimizer = make_optimizer(parts, "lm_links")
+    if ckpt is not None and ckpt.optimizer:
+        optimizer.load_state_dict(ckpt.optimizer)
+    batches = LinkTextBatches(parts.samplers, relations, c.lm_batch_size, c.seed,
+                              c.max_steps_per_epoch)
+    summary: dict[str, Any] = {}
+    for epoch in range(start_epoch, stage_epochs(c, "lm_links")):
+        stats = lm_links_epoch(parts.lm, parts.lm_scorer, batches, optimizer, epoch=epoch,
+                               device=parts.device)
+        summary = {"stage": "lm_links", "epoch": epoch, "split": "train", **stats.as_dict()}
+        parts.run.log_metrics(summary)
+        console.print(line(summary))
+        checkpoint(parts, stage_index, epoch + 1, optimizer)
+    return summary
+
+
+def run_supervised(parts: RunParts, stage: str, start_epoch: int, stage_index: int,
+                   ckpt: Checkpoint | None, prior: dict[str, Any] | None = None
+                   ) -> dict[str, Any]:
+    """Stages lm_task, gnn and joint: train with early stopping, keep the best-validated model.
+
+    ``prior``: for ``joint``, the gnn stage's summary row; its model is the one to beat."""
+    c, primary, mode = parts.config, PRIMARY[parts.data.target.kind], MODE[stage]
+    role = "text" if mode == "text" else "graph"
+    optimizer = make_optimizer(parts, stage)
+    best, best_state, bad = -math.inf, None, 0
+    summary: dict[str, Any] = {}
+    if ckpt is not None and ckpt.optimizer is not None:
+        optimizer.load_state_dict(ckpt.optimizer)
+        best, best_state, bad = ckpt.best or -math.inf, ckpt.best_state, ckpt.bad_epochs
+        summary = _best_row(parts, stage) or {}
+    elif prior and f"valid_{primary}" in prior:
+        best, best_state = prior[f"valid_{primary}"], snapshot(parts)
+        summary = {**prior, "stage": stage, "kept": prior.get("stage")}
+    for epoch in range(start_epoch, stage_epochs(c, stage)):
+        t0 = time.perf_counter()
+        encoded = _ensure_inputs(parts, stage) if epoch == start_epoch else 0
+        enc_s = time.perf_counter() - t0
+        loader = parts.loaders.train(role, epoch, joint=mode == "joint")
+        stats = loops.train_epoch(parts.task, parts.model, loader, mode, parts.cache, optimizer,
+                                  parts.device, len(loader), f"{stage} epoch {epoch}")
+        last = epoch + 1 == stage_epochs(c, stage)
+        if mode == "joint" and ((epoch + 1) % c.refresh_every == 0 or last):
+            t_enc = time.perf_counter()  # re-encode with the updated LM: next epoch's inputs
+            encoded += parts.refresh_cache(f"{parts.run.run_id}-joint-{epoch + 1}")
+            enc_s += time.perf_counter() - t_enc
+        valid = loops.evaluate(parts.task, parts.model, parts.loaders.evaluate(role, "valid"),
+                               parts.cache, parts.device)
+        row = {"stage": stage, "epoch": epoch, "split": "valid", **stats.as_dict(),
+               "encode_seconds": round(enc_s, 3), "texts_encoded": encoded,
+               "epoch_seconds": round(time.perf_counter() - t0, 3),
+               **{f"valid_{k}": v for k, v in valid.items()}}
+        parts.run.log_metrics(row)
+        console.print(line(row))
+        score = valid.get(primary, -math.inf)
+        if score > best:
+            best, bad, best_state, summary = score, 0, snapshot(parts), row
+        else:
+            bad += 1
+        checkpoint(parts, stage_index, epoch + 1, optimizer, best, best_state, bad)
+        if bad >= c.patience:
+            console.print(f"{stage}: early stop after epoch {epoch} "
+                          f"(best valid {primary} {best:.4f})")
+            break
+    if best_state is not None:
+        restore(parts, best_state)
+    return summary
+
+
+def _ensure_inputs(parts: RunParts, stage: str) -> int:
+    """Make the cache hold the vectors this stage reads; returns texts encoded (0: reused).
+    The joint stage starts from the gnn stage's vectors (or the same state, if it ran alone)."""
+    if stage == "lm_task" or (stage == "joint" and parts.cache.state is not None):
+        return 0
+    state = parts.gnn_input_state()
+    return 0 if state == parts.cache.state else parts.refresh_cache(state)
+
+
+def _best_row(parts: RunParts, stage: str) -> dict[str, Any] | None:
+    """On resume: the validation row of the stage's best epoch so far, from metrics.jsonl."""
+    primary = f"valid_{PRIMARY[parts.data.target.kind]}"
+    rows = [r for r in parts.run.metrics() if r.get("stage") == stage and primary in r]
+    return max(rows, key=lambda r: r[primary]) if rows else None
+
+
+def line(row: dict[str, Any]) -> str:
+    keep = ("stage", "epoch", "loss", "seconds", "seeds_per_s", "texts_per_s", "valid_acc",
+            "valid_macro_f1", "valid_mrr", "valid_hits@1", "valid_hits@10")
+    return "  ".join(f"{k}={row[k]:.4g}" if isinstance(row[k], float) else f"{k}={row[k]}"
+                     for k in keep if k in row)
