@@ -49,6 +49,12 @@ class LoadReport:
     node_seconds: float = 0.0
     relationship_seconds: float = 0.0
     seconds: float = 0.0
+    method: str = "online"  # "online" (batched UNWIND) or "bulk" (neo4j-admin import)
+    files_seconds: float = 0.0  # bulk: writing the importer's files
+    import_seconds: float = 0.0  # bulk: the importer itself
+    downtime_seconds: float = 0.0  # bulk: server stopped (stop + import + start)
+    schema_seconds: float = 0.0  # constraints and indexes (bulk: built after the import)
+    note: str = ""  # why a bulk load went online instead, when it did
 
     @property
     def total_nodes(self) -> int:
@@ -85,17 +91,23 @@ def load_graph(spec: GraphSpec, data_dir: Path, driver: neo4j.Driver | None, dat
             report.nodes = {label: len(keys) for label, keys in checked.keys.items()}
             report.relationships = dict(checked.rel_unique)
         else:
-            if replace:
-                write.delete_graph(driver, database)
-            _write(driver, database, spec, data_dir, checked, bars, report)
+            write_validated(driver, database, spec, data_dir, checked, bars, report,
+                            replace=replace)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _write(driver: neo4j.Driver, database: str, spec: GraphSpec, data_dir: Path,
-           checked: ValidatedGraph, bars: RowProgress, report: LoadReport) -> None:
+def write_validated(driver: neo4j.Driver, database: str, spec: GraphSpec, data_dir: Path,
+                    checked: ValidatedGraph, bars: RowProgress, report: LoadReport,
+                    *, replace: bool = False) -> None:
+    """The online write of files that passed ``validate_files`` (``--replace``: delete the
+    database's graph first)."""
+    if replace:
+        write.delete_graph(driver, database)
     counts = write.WriteCounts()
+    before = time.perf_counter()
     write.create_schema(driver, database, spec)
+    report.schema_seconds = time.perf_counter() - before
     t0 = time.perf_counter()
     for label, node in spec.nodes.items():
         ids, _new = write.node_ids(driver, database, node, checked.keys[label])

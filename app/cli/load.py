@@ -34,6 +34,10 @@ def load(
     replace: Annotated[bool, typer.Option(
         "--replace", help="delete everything in the database (another graph included) once "
         "the files are valid, then load")] = False,
+    bulk: Annotated[bool, typer.Option(
+        "--bulk", help="import a new graph with Neo4j's offline importer (stops and restarts "
+        "the local server; far faster for large graphs); a database that holds nodes without "
+        "--replace, or a server lmgnn did not start, is loaded online instead")] = False,
     progress: Annotated[bool, typer.Option(help="show progress bars")] = True,
     products: Annotated[int, typer.Option(help="number of products",
                                           rich_help_panel=_SYN)] = 5_000,
@@ -68,6 +72,13 @@ def load(
         folder = data_dir or spec_path.parent
         if dry_run:
             report = load_graph(graph, folder, None, "", dry_run=True, progress=progress)
+        elif bulk:
+            from lmgnn.loaders.bulk import bulk_load
+
+            report = bulk_load(graph, folder, load_settings(uri=uri, user=user,
+                                                            database=database),
+                               progress=progress, replace=replace,
+                               say=lambda note: console.print(note, markup=False))
         else:
             settings = load_settings(uri=uri, user=user, database=database)
             with connect(settings) as (driver, db):

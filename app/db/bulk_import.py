@@ -1,0 +1,133 @@
+"""Neo4j's offline importer (``neo4j-admin database import full``) on the local server's store.
+
+The importer ships with the launcher's dependencies (``neo4j-launcher/target/lib``), so it runs
+from our classpath as ``org.neo4j.cli.AdminTool``; it needs ``NEO4J_HOME``/``NEO4J_CONF``
+folders, and a ``neo4j.conf`` naming the same data directory the launcher serves. It writes a
+whole new store (``--overwrite-destination``) while no server has that database open, so the
+caller stops the server first and starts it again afterwards (``bulk_import`` does both).
+Only a server started by ``lmgnn db start`` from ``settings.data_dir`` can be stopped that
+way: ``local_import_problem`` says why another one (Docker, remote) cannot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from lmgnn.config import Settings
+from lmgnn.db import server
+from lmgnn.errors import UserError
+
+IMPORT_HEAP = "1g"  # the importer's own heap; its big structures live off heap
+MAX_OFF_HEAP = "2G"  # cap on the importer's off-heap memory (default would be 90% of RAM)
+THREADS = max(1, min(4, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class ImportRun:
+    """What one importer run took."""
+
+    seconds: float  # importer alone
+    stopped_seconds: float  # server down: stop + import + start
+    peak_rss_mib: float  # the importer JVM's peak resident memory
+    command: str  # as a shell line, for the log and for users importing elsewhere
+
+
+def local_import_problem(settings: Settings) -> str | None:
+    """None when ``settings`` reach a server we started from ``settings.data_dir`` (or none
+    answers there yet); else why the offline importer cannot be used on it."""
+    if not settings.is_local:
+        return f"{settings.uri} is not on this machine"
+    paths = server.ServerPaths(settings.data_dir)
+    if server.read_pid(paths) is None and server.bolt_answers(settings):
+        return (f"the server on {settings.uri} was not started by `lmgnn db start` from "
+                f"{settings.data_dir} (a Docker or other server): lmgnn cannot stop it")
+    return None
+
+
+def import_arguments(database: str, nodes: Sequence[str], relationships: Sequence[str],
+                     *, multiline: bool, report: Path) -> list[str]:
+    """Arguments after ``database import full`` (``nodes``: ``Label=header,data``)."""
+    args = [f"--nodes={n}" for n in nodes] + [f"--relationships={r}" for r in relationships]
+    args += ["--id-type=integer", "--overwrite-destination=true", "--bad-tolerance=0",
+             "--skip-bad-relationships=false", "--skip-duplicate-nodes=false",
+             f"--threads={THREADS}", f"--max-off-heap-memory={MAX_OFF_HEAP}",
+             f"--report-file={report}"]
+    if multiline:
+        args.append("--multiline-fields=true")
+    return [*args, database]
+
+
+def admin_command(settings: Settings, arguments: Sequence[str]) -> list[str]:
+    root = server.build()
+    classpath = f"{root / 'target' / 'lib'}{os.sep}*"
+    return [shutil.which("java") or "java", f"-Xmx{IMPORT_HEAP}", "-XX:+UseG1GC",
+            "-Dfile.encoding=UTF-8", "-cp", classpath, "org.neo4j.cli.AdminTool",
+            "database", "import", "full", *arguments]
+
+
+def write_conf(settings: Settings, home: Path) -> dict[str, str]:
+    """A neo4j.conf with the launcher's directories; returns the importer's environment."""
+    conf = home / "conf"
+    conf.mkdir(parents=True, exist_ok=True)
+    lines = [s for s in server.settings_for_server(settings) if s.startswith("server.directories.")]
+    (conf / "neo4j.conf").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return {**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(conf)}
+
+
+def bulk_import(settings: Settings, database: str, nodes: Sequence[str],
+                relationships: Sequence[str], *, multiline: bool, work_dir: Path) -> ImportRun:
+    """Stop the local server, import into ``database`` (replacing it), start the server.
+
+    The server is started again even when the import fails; the error then carries the
+    importer's last lines.
+    """
+    problem = local_import_problem(settings)
+    if problem:
+        raise UserError(f"the offline importer cannot run: {problem}")
+    env = write_conf(settings, work_dir / "home")
+    report = work_dir / "import.report"
+    cmd = admin_command(settings, import_arguments(database, nodes, relationships,
+                                                   multiline=multiline, report=report))
+    log = work_dir / "import.log"
+    down = time.perf_counter()
+    server.stop(settings)
+    try:
+        started = time.perf_counter()
+        with log.open("wb") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                    stdin=subprocess.DEVNULL, cwd=work_dir)
+            peak = _wait_with_peak_rss(proc)
+        seconds = time.perf_counter() - started
+    finally:
+        server.start(settings)
+    stopped = time.perf_counter() - down
+    if proc.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").strip().splitlines()[-15:])
+        raise UserError(f"neo4j-admin database import failed (code {proc.returncode}); the "
+                        f"database {database!r} may now be empty: run the load again.\n{tail}")
+    return ImportRun(seconds, stopped, peak / 2**20, shlex.join(cmd))
+
+
+def _wait_with_peak_rss(proc: subprocess.Popen, every_s: float = 0.2) -> int:
+    """Wait for ``proc``; its peak resident memory in bytes, sampled."""
+    peak = 0
+    try:
+        watched = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            with contextlib.suppress(psutil.Error):
+                peak = max(peak, watched.memory_info().rss)
+            time.sleep(every_s)
+    except psutil.Error:
+        pass
+    proc.wait()
+    return peak
