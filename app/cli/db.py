@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from lmgnn.cli.common import DatabaseOpt, UriOpt, UserOpt, console
 from lmgnn.config import load_settings
@@ -31,12 +33,14 @@ def start(uri: UriOpt = None, data_dir: DataDirOpt = None) -> None:
     was_running = server.bolt_answers(settings)
     with console.status(f"starting Neo4j {server.NEO4J_VERSION} at {settings.uri} ..."):
         settings = server.start(settings)
+    uri, data = escape(settings.uri), escape(str(settings.data_dir))  # user values: plain text
     if was_running:
-        console.print(f"Neo4j already answers at {settings.uri}: nothing started.")
+        console.print(f"Neo4j already answers at {uri}: nothing started.")
     else:
-        console.print(f"[green]Neo4j is up[/] at {settings.uri} (data: {settings.data_dir}; "
+        console.print(f"[green]Neo4j is up[/] at {uri} (data: {data}; "
                       f"Browser: http://127.0.0.1:{settings.http_port}/browser/)")
-    console.print(f"password: from {settings.sources.get('password', 'nowhere')}")
+    console.print(f"password: from {settings.sources.get('password', 'nowhere')}",
+                  markup=False)
 
 
 @app.command()
@@ -46,7 +50,8 @@ def stop(uri: UriOpt = None, data_dir: DataDirOpt = None) -> None:
     with console.status("stopping Neo4j ..."):
         stopped = server.stop(settings)
     console.print("Neo4j stopped." if stopped
-                  else f"no local Neo4j running from {settings.data_dir}: nothing to stop.")
+                  else f"no local Neo4j running from {settings.data_dir}: nothing to stop.",
+                  markup=False)
 
 
 @app.command()
@@ -60,5 +65,5 @@ def status(uri: UriOpt = None, user: UserOpt = None, database: DatabaseOpt = Non
                        ("address", settings.uri), ("database", db),
                        ("nodes", f"{counts['nodes']:,}"),
                        ("relationships", f"{counts['relationships']:,}")]:
-        table.add_row(f"[bold]{key}[/]", value)
+        table.add_row(f"[bold]{key}[/]", Text(value))
     console.print(table)

@@ -4,6 +4,10 @@ Start (or reuse) Neo4j -> load the synthetic query-purchase-product graph -> tra
 (packaged MiniLM + GNN) on product categories and a quick GNN on purchases -> write back
 predictions, embeddings (vector indexes) and predicted links -> print a few library queries ->
 say how to look at it all in Neo4j Browser.
+
+The database is checked before any work: one that holds another graph (or a synthetic shop of
+other sizes) stops the demo with what to do (`--replace`, or another database). Each step's
+failure stops the demo.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from lmgnn.cli.query import result_table
 from lmgnn.cli.train import RunsOpt, runs_dir
 from lmgnn.config import Settings, load_settings
 from lmgnn.db import connect
+from lmgnn.errors import UserError
 from lmgnn.writeback.naming import run_key
 
 
@@ -30,13 +35,16 @@ def demo(
                                                 "top-5 predicted purchases per query")] = True,
     seed: int = 0,
     lm_path: Annotated[str | None, typer.Option(hidden=True)] = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="delete whatever graph the database holds, then run the demo")
+    ] = False,
     runs: RunsOpt = None,
     uri: UriOpt = None, user: UserOpt = None, database: DatabaseOpt = None,
 ) -> None:
     """Run the whole loop on a synthetic shop graph and show where to look in Neo4j Browser."""
     from lmgnn.db import server
     from lmgnn.loaders import load_graph
-    from lmgnn.loaders.synthetic import generate
+    from lmgnn.loaders.synthetic import SPEC_FILE, generate
     from lmgnn.spec import load_spec
     from lmgnn.train import TrainConfig, train
     from lmgnn.writeback.pipeline import WritebackOptions, writeback
@@ -48,10 +56,14 @@ def demo(
     root = runs_dir(runs)
     data_dir = root / "demo-data"
     with connect(settings) as (driver, db):
+        if not replace:
+            _check_database(driver, db, load_spec(SPEC_FILE),
+                            {"Product": products, "Query": queries})
         _step(1, f"synthetic shop: {products:,} products, {queries:,} queries (seed {seed})")
         spec_path = generate(data_dir, products=products, queries=queries, seed=seed)
-        report = load_graph(load_spec(spec_path), spec_path.parent, driver, db)
-        console.print(f"   loaded {_counts(report)}")
+        report = load_graph(load_spec(spec_path), spec_path.parent, driver, db,
+                            replace=replace)
+        console.print(f"   loaded {_counts(report)}", markup=False)
 
         _step(2, "train lmgnn (packaged MiniLM + GraphSAGE) on Product.category")
         common = {"lm_path": lm_path, "seed": seed, "max_steps_per_epoch": steps,
@@ -82,6 +94,34 @@ def demo(
         if link_run:
             _show(driver, db, "top_links", {"run": link_run.run_id, "limit": "10"})
     _browser_help(settings, node_run.run_id, link_run.run_id if link_run else None)
+
+
+def _check_database(driver, db: str, spec, sizes: dict[str, int]) -> None:
+    """Refuse, before any work, a database holding a graph the demo would mix with: another
+    graph, nodes of other labels, or a synthetic shop of other sizes (merging into it would
+    leave a graph that is neither)."""
+    from lmgnn import cypher_files as cypher
+    from lmgnn.loaders.write import count_graph, read
+    from lmgnn.spec import RESERVED_LABELS
+    from lmgnn.spec_store import stored_spec
+
+    stored = stored_spec(driver, db)
+    labels = set(read(driver, db, cypher.load("load/labels_in_use"))[0]["labels"])
+    foreign = sorted(labels - set(spec.nodes) - RESERVED_LABELS)
+    nodes = count_graph(driver, db, spec)[0] if not foreign else {}
+    if stored is not None and stored.name != spec.name:
+        what = f"database {db!r} holds the graph {stored.name!r}, not the demo's {spec.name!r}"
+    elif foreign:
+        what = f"database {db!r} holds nodes labelled {', '.join(foreign)}"
+    elif any(nodes.values()) and nodes != sizes:
+        what = (f"database {db!r} holds a synthetic shop of "
+                + ", ".join(f"{n:,} {label}" for label, n in nodes.items())
+                + f", not the demo's {sizes['Product']:,} Product, {sizes['Query']:,} Query")
+    else:
+        return
+    raise UserError(f"{what}. The demo did nothing: `lmgnn demo --replace` deletes it and "
+                    "runs the demo, or point the demo at another database "
+                    "(--database / NEO4J_DATABASE) or server (--uri / NEO4J_URI)")
 
 
 def _step(n: int, text: str) -> None:
@@ -117,9 +157,10 @@ def _browser_help(settings: Settings, node_run: str, link_run: str | None) -> No
     host = settings.bolt_host_port[0]
     port = settings.http_port if settings.is_local else 7474
     key = run_key(node_run)
+    where = escape(f"{settings.uri}, user {settings.user!r} (password: "
+                   f"{settings.sources.get('password', 'NEO4J_PASSWORD')})")
     lines = [
-        f"Open [bold]http://{host}:{port}/browser/[/] and connect with {settings.uri}, user "
-        f"{settings.user!r} (password: {settings.sources.get('password', 'NEO4J_PASSWORD')}).",
+        f"Open [bold]http://{escape(host)}:{port}/browser/[/] and connect with {where}.",
         "",
         "Products whose predicted category disagrees with the catalogue:",
         f"  MATCH (p:Product) WHERE p.`pred_category__{key}` <> p.category",

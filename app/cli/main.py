@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 import warnings
 
 import typer
 
 from lmgnn import __version__
-from lmgnn.cli import db
+from lmgnn.cli import db, failures
 from lmgnn.cli import demo as demo_cli
 from lmgnn.cli import load as load_cli
 from lmgnn.cli import query as query_cli
 from lmgnn.cli import train as train_cli
 from lmgnn.cli import writeback as writeback_cli
 from lmgnn.cli.common import err_console
-from lmgnn.errors import UserError
 
 app = typer.Typer(
     name="lmgnn",
@@ -50,11 +48,5 @@ def root(version: bool = typer.Option(False, "--version", callback=_version, is_
 def main() -> None:
     # torch_geometric imports torch.jit.script, deprecated in torch 2.15: noise for CLI users
     warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*", category=FutureWarning)
-    try:
-        app()
-    except UserError as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        err_console.print("[yellow]interrupted[/]")
-        sys.exit(130)
+    # user errors, Ctrl-C and a lost server end in one plain-text line (lmgnn.cli.failures)
+    failures.run(app, err_console)

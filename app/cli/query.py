@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from lmgnn.cli.common import DatabaseOpt, UriOpt, UserOpt, console
 from lmgnn.config import load_settings
@@ -33,9 +34,8 @@ def query(
     given = queries.parse_assignments(param or [])
     doc = queries.query_doc(name)  # unknown names fail before connecting
     with connect(load_settings(uri=uri, user=user, database=database)) as (driver, db):
-        if show_cypher:
-            console.print(queries.prepare(driver, db, name, given).browser_text(),
-                          highlight=False, markup=False)
+        if show_cypher:  # as is: rich would wrap at the terminal width and break `//` lines
+            typer.echo(queries.prepare(driver, db, name, given).browser_text())
             return
         columns, rows = queries.run_query(driver, db, name, given)
     console.print(result_table(doc.title, columns, rows))
@@ -53,18 +53,19 @@ def print_library() -> None:
 
 
 def result_table(title: str, columns: list[str], rows: list[dict[str, Any]]) -> Table:
-    table = Table(title=title, caption=f"{len(rows)} row{'s' * (len(rows) != 1)}")
+    """Values are plain text: a title such as ``[/x]`` is shown, not read as rich markup."""
+    table = Table(title=Text(title), caption=f"{len(rows)} row{'s' * (len(rows) != 1)}")
     for column in columns:
-        table.add_column(column)
+        table.add_column(Text(column))
     for row in rows:
         table.add_row(*(_cell(row[c]) for c in columns))
     return table
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> Text:
     if value is None:
-        return "[dim]null[/]"
+        return Text("null", style="dim")
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return Text(f"{value:.4g}")
     text = str(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return Text(text if len(text) <= 80 else text[:77] + "...")

@@ -8,7 +8,11 @@ Layout of a data directory::
     DATA_DIR/logs/      neo4j.log, debug.log; launcher.log (the JVM's stdout/stderr)
     DATA_DIR/neo4j.pid  pid of the running server
 
-The password is handed to the JVM through its environment, never its command line.
+The password is handed to the JVM through its environment, never its command line; on a fresh
+data dir the launcher sets it before the server first starts, so Bolt never accepts the
+factory ``neo4j/neo4j``. The data dir is 0700 and the server runs with umask 077, so its store
+files and logs are 0600: no other local user reads the graph. ``stop`` signals a pid only
+after checking its command line is our launcher serving this data dir (pids get reused).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import time
 from dataclasses import dataclass
@@ -31,6 +36,8 @@ from lmgnn.errors import NoServer, UserError
 NEO4J_VERSION = "5.26.30"
 START_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 90.0
+LAUNCHER_CLASS = "lmgnn.launcher.Launcher"
+PRIVATE_UMASK = 0o077
 
 
 def launcher_dir() -> Path:
@@ -95,19 +102,56 @@ def build(root: Path | None = None, quiet: bool = True) -> Path:
 
 
 def read_pid(paths: ServerPaths) -> int | None:
-    """The pid of a live server started from this data dir, else None (stale files removed)."""
+    """The pid of our launcher serving this data dir, else None (a stale pid file, e.g. one
+    whose pid now belongs to another process after a crash, is removed)."""
     try:
         pid = int(paths.pid_file.read_text().strip())
     except (FileNotFoundError, ValueError):
         return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not is_our_launcher(pid, paths.data_dir):
         paths.pid_file.unlink(missing_ok=True)
         return None
-    except PermissionError:
-        pass
     return pid
+
+
+def is_our_launcher(pid: int, data_dir: Path) -> bool:
+    """Whether ``pid`` runs ``lmgnn.launcher.Launcher DATA_DIR`` (its command line, as
+    `start` wrote it); False for a dead, zombie or unrelated process."""
+    args = _command_line(pid)
+    if args is None:
+        return False
+    want = str(Path(data_dir).resolve())
+    if len(args) == 1:  # `ps` fallback: one string, arguments joined by spaces
+        return f" {LAUNCHER_CLASS} {want}" in f" {args[0]}"
+    return any(a == LAUNCHER_CLASS and i + 1 < len(args) and args[i + 1] == want
+               for i, a in enumerate(args))
+
+
+def _command_line(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        return [a.decode(errors="surrogateescape") for a in raw.split(b"\0")[:-1]] or None
+    except FileNotFoundError:
+        if Path("/proc/self").exists():
+            return None  # Linux: no such process
+    except OSError:
+        return None
+    out = subprocess.run(["ps", "-o", "command=", "-p", str(pid)], capture_output=True,
+                         text=True)  # macOS and other systems without /proc
+    return [out.stdout.strip()] if out.returncode == 0 and out.stdout.strip() else None
+
+
+def make_private(data_dir: Path) -> None:
+    """Data dir 0700; anything under it loses group/other bits (older versions left 0755 /
+    0644 behind). New files are private through the server's umask."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if stat.S_IMODE(data_dir.stat().st_mode) == 0o700:
+        return  # already done: no walk on every start
+    data_dir.chmod(0o700)
+    for path in data_dir.rglob("*"):
+        with contextlib.suppress(OSError):
+            if not path.is_symlink():
+                path.chmod(stat.S_IMODE(path.stat().st_mode) & ~0o077)
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -166,17 +210,20 @@ def start(settings: Settings, timeout_s: float = START_TIMEOUT_S) -> Settings:
                         "set LMGNN_NEO4J_HTTP_PORT")
     settings = _ensure_password(settings)
     root = build()
-    paths.log_file.parent.mkdir(parents=True, exist_ok=True)
+    make_private(settings.data_dir)
+    paths.log_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     classpath = f"{root / 'target' / 'neo4j-launcher.jar'}{os.pathsep}{root / 'target' / 'lib'}/*"
     cmd = [shutil.which("java") or "java", f"-Xmx{settings.heap}", "-XX:+UseG1GC",
            "-XX:+ExitOnOutOfMemoryError", "-Dfile.encoding=UTF-8", "-cp", classpath,
-           "lmgnn.launcher.Launcher", str(settings.data_dir), *settings_for_server(settings)]
+           LAUNCHER_CLASS, str(settings.data_dir.resolve()), *settings_for_server(settings)]
     env = {**os.environ, "LMGNN_NEO4J_INITIAL_PASSWORD": settings.password or ""}
     _rotate_log(paths)
-    with paths.log_file.open("wb") as log:
+    with _private_file(paths.log_file) as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-    paths.pid_file.write_text(str(proc.pid))
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                umask=PRIVATE_UMASK)
+    with _private_file(paths.pid_file) as pid_file:
+        pid_file.write(str(proc.pid).encode())
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -205,8 +252,10 @@ def _check_existing(settings: Settings) -> Settings:
 
 
 def _ready(paths: ServerPaths) -> bool:
+    # the whole log (rotated at every start): a flood of warnings, e.g. failed logins, can
+    # follow the marker
     try:
-        return b"LMGNN_READY" in paths.log_file.read_bytes()[-4096:]
+        return b"LMGNN_READY" in paths.log_file.read_bytes()
     except FileNotFoundError:
         return False
 
@@ -229,7 +278,10 @@ def _ensure_password(settings: Settings) -> Settings:
 
 
 def stop(settings: Settings, timeout_s: float = STOP_TIMEOUT_S) -> bool:
-    """Stop the server started from settings.data_dir; False if none was running."""
+    """Stop the server started from settings.data_dir; False if none was running.
+
+    Every signal goes only to a pid whose command line is our launcher for this data dir.
+    """
     paths = ServerPaths(settings.data_dir)
     pid = read_pid(paths)
     if pid is None:
@@ -237,16 +289,20 @@ def stop(settings: Settings, timeout_s: float = STOP_TIMEOUT_S) -> bool:
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
         _reap(pid)
+        if not is_our_launcher(pid, paths.data_dir):
+            break  # gone (or a zombie)
         time.sleep(0.3)
     else:
-        os.kill(pid, signal.SIGKILL)
+        if is_our_launcher(pid, paths.data_dir):
+            os.kill(pid, signal.SIGKILL)
     paths.pid_file.unlink(missing_ok=True)
     return True
+
+
+def _private_file(path: Path):
+    """Open ``path`` for writing, truncated, created 0600."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
 
 
 def _reap(pid: int) -> None:

@@ -1,0 +1,63 @@
+"""Issue 11: the CLI prints user values as plain text and ends failures in one line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rich.console import Console
+
+from lmgnn.cli.query import result_table
+from lmgnn.writeback import queries
+
+from ..conftest import free_port
+from ..loaders.shop_files import write_shop
+from .test_server import lmgnn
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    return {**env, "LMGNN_CONFIG": str(tmp_path / "c.toml"), "COLUMNS": "80", **extra}
+
+
+def test_markup_in_a_user_value_is_printed_as_is(tmp_path: Path) -> None:
+    """A cell `[/x]` made rich raise MarkupError (a traceback) instead of the load error."""
+    spec = write_shop(tmp_path, **{
+        "purchases.csv": "query_id,product_id,count\nQ1,P1,[/x] [bold]two[/bold]\n"})
+    result = lmgnn("load", str(spec), "--dry-run", "--no-progress", env=_env(tmp_path))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr == ("error: purchases.csv, row 1, field 'count': expected an integer "
+                             "(property 'count' is int), got '[/x] [bold]two[/bold]'\n")
+
+
+def test_bracketed_text_in_messages_survives(tmp_path: Path) -> None:
+    """"under [neo4j] in the config file" lost its "[neo4j]" to rich markup."""
+    env = _env(tmp_path, NEO4J_URI=f"bolt://127.0.0.1:{free_port()}")
+    result = lmgnn("db", "status", env=env)
+    assert result.returncode == 1
+    assert "under [neo4j] in the config file" in result.stderr
+    assert len(result.stderr.splitlines()) == 1  # one line, not wrapped at 80 columns
+
+
+def test_result_table_shows_markup_values_as_text() -> None:
+    console = Console(record=True, width=120, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(result_table("titles [/x]", ["title", "[b]col"],
+                               [{"title": "[/x] [red]red[/red]", "[b]col": None}]))
+    text = console.export_text()
+    assert "[/x] [red]red[/red]" in text and "titles [/x]" in text and "[b]col" in text
+
+
+def test_query_cypher_prints_the_statement_unwrapped(neo4j_db) -> None:
+    expected = queries.prepare(neo4j_db.driver, neo4j_db.database, "runs").browser_text()
+    assert max(len(line) for line in expected.splitlines()) > 60
+    env = {**os.environ, **neo4j_db.env(), "COLUMNS": "60"}
+    result = lmgnn("query", "runs", "--cypher", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == expected + "\n"
+
+
+def test_unknown_command_errors_stay_click_errors(tmp_path: Path) -> None:
+    """Usage errors keep Typer's own message and exit code 2."""
+    result = lmgnn("load", "--no-such-flag", env=_env(tmp_path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
