@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import typer
 
 from lmgnn import __version__
@@ -11,9 +9,11 @@ from lmgnn.cli import db, failures
 from lmgnn.cli import demo as demo_cli
 from lmgnn.cli import load as load_cli
 from lmgnn.cli import query as query_cli
+from lmgnn.cli import report as report_cli
+from lmgnn.cli import runs as runs_cli
 from lmgnn.cli import train as train_cli
 from lmgnn.cli import writeback as writeback_cli
-from lmgnn.cli.common import err_console
+from lmgnn.cli.common import click_style_types, err_console
 
 app = typer.Typer(
     name="lmgnn",
@@ -22,11 +22,16 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # markdown, not rich markup: "[env: NEO4J_URI]" in a help text is text, not a style tag,
+    # and a docstring's single line breaks are re-flowed to the terminal's width
+    rich_markup_mode="markdown",
 )
+click_style_types()  # `--limit INTEGER`, not `<int>`
 app.add_typer(db.app, name="db")
 app.command("load")(load_cli.load)
 app.command("train")(train_cli.train)
-app.command("runs")(train_cli.runs)
+app.command("runs")(runs_cli.runs)
+app.command("report")(report_cli.report)
 app.command("writeback")(writeback_cli.writeback)
 app.command("predict")(writeback_cli.predict)
 app.command("query")(query_cli.query)
@@ -46,7 +51,5 @@ def root(version: bool = typer.Option(False, "--version", callback=_version, is_
 
 
 def main() -> None:
-    # torch_geometric imports torch.jit.script, deprecated in torch 2.15: noise for CLI users
-    warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*", category=FutureWarning)
     # user errors, Ctrl-C and a lost server end in one plain-text line (lmgnn.cli.failures)
     failures.run(app, err_console)
