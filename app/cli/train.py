@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Any, get_origin, get_type_hints
 
 import typer
-from click.core import ParameterSource
 from rich.table import Table
 
 from lmgnn.cli.common import DatabaseOpt, UriOpt, UserOpt, console
@@ -65,8 +64,7 @@ def _train(ctx: typer.Context, **options: Any) -> None:
 
     config_file, resume, runs = options.pop("config"), options.pop("resume"), options.pop("runs")
     uri, user, database = options.pop("uri"), options.pop("user"), options.pop("database")
-    given = {k for k in options
-             if ctx.get_parameter_source(k) not in (ParameterSource.DEFAULT, None)}
+    given = {k for k in options if _given(ctx, k)}
     values = {k: v for k, v in options.items() if v is not None or k not in _LISTS}
     if config_file:
         values = {**values, **read_config_file(config_file),
@@ -91,6 +89,13 @@ def _train(ctx: typer.Context, **options: Any) -> None:
     for key in sorted(result.test):
         table.add_row(key, _fmt(result.valid.get(key)), _fmt(result.test.get(key)))
     console.print(table)
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether the user set option ``name`` (command line or environment), not its default.
+    Compared by name: typer ships its own copy of click's ``ParameterSource``."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
 _LISTS = {f.name for f in fields(TrainConfig) if get_origin(get_type_hints(TrainConfig)[f.name])

@@ -11,7 +11,6 @@ from lmgnn.models.heads import (
     NodeClassifier,
     in_batch_negative_scores,
     link_loss,
-    uniform_negatives,
 )
 from lmgnn.models.metrics import (
     accuracy,
@@ -28,5 +27,4 @@ __all__ = [
     "autocast", "classification_metrics", "default_model_dir", "hetero_metadata",
     "in_batch_negative_scores", "link_loss", "load_tokenizer", "macro_f1", "pick_device",
     "pin_memory", "ranking_metrics", "ranks", "reverse", "roc_auc", "to_device", "tokenize",
-    "uniform_negatives",
 ]

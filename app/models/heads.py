@@ -115,11 +115,3 @@ def in_batch_negative_scores(all_pairs: torch.Tensor) -> torch.Tensor:
     b = all_pairs.size(0)
     off_diag = ~torch.eye(b, dtype=torch.bool, device=all_pairs.device)
     return all_pairs[off_diag].view(b, b - 1)
-
-
-def uniform_negatives(num_nodes: int, shape: tuple[int, ...],
-                      generator: torch.Generator | None = None) -> torch.Tensor:
-    """Uniformly drawn node ids (possibly true neighbours; rare in sparse graphs)."""
-    if num_nodes < 1:
-        raise UserError("cannot draw negatives from a node type with no nodes")
-    return torch.randint(0, num_nodes, shape, generator=generator)

@@ -74,9 +74,10 @@ def load_model(run_path: str | Path, *, device: str = "auto") -> LoadedModel:
     config = TrainConfig.from_dict(run.config["train"], where=f"{run.path}/config.json")
     lm_info = meta["lm"]
     lm_dir = run.path / lm_info["dir"] if lm_info["dir"] else lm_info["path"]
-    lm = TextEncoder.from_pretrained(lm_dir, pooling=lm_info["pooling"],
-                                     max_length=lm_info["max_length"])
-    model = build_model(ModelShape.from_dict(meta["shape"]), lm)
+    with torch.random.fork_rng(devices=[]):  # module init draws numbers: not from the caller's
+        lm = TextEncoder.from_pretrained(lm_dir, pooling=lm_info["pooling"],
+                                         max_length=lm_info["max_length"])
+        model = build_model(ModelShape.from_dict(meta["shape"]), lm)
     weights = run.load_torch(MODEL_PT)
     if weights is None:
         raise UserError(f"run {run.run_id} has no {MODEL_PT} in {run.path}")

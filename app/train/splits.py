@@ -14,12 +14,12 @@ import torch
 
 from lmgnn import cypher_files as cypher
 from lmgnn.errors import UserError
+from lmgnn.sampler.csr import SPLIT_PROPERTY
 from lmgnn.sampler.loader import EdgeSeeds, edge_seeds
 from lmgnn.sampler.reads import read
 from lmgnn.spec import EdgeType, GraphSpec
 
 SPLITS = ("train", "valid", "test")
-SPLIT_PROP = "_split"
 WRITE_BATCH = 10_000
 
 
@@ -77,7 +77,7 @@ def node_split(driver: neo4j.Driver, database: str, spec: GraphSpec, label: str,
     `only` restricts the split to these ids (e.g. labelled nodes) when a split is generated.
     """
     node = spec.node(label)
-    prop = node.split or SPLIT_PROP
+    prop = node.split or SPLIT_PROPERTY
     rows = read(driver, database, cypher.render("train/node_splits", label=label, prop=prop))
     nids = [r["nid"] for r in rows]
     values = [r["split"] for r in rows]
@@ -106,7 +106,7 @@ def edge_split(driver: neo4j.Driver, database: str, spec: GraphSpec, relation: E
     """The split of one relation's edges (read with ``lmgnn.sampler.edge_seeds``, the one
     edge reader); writes `_split` on relationships without one."""
     rel = spec.relation(relation)
-    prop = rel.split or SPLIT_PROP
+    prop = rel.split or SPLIT_PROPERTY
     src, typ, dst = rel.edge_type
     seeds = edge_seeds(driver, database, spec, rel.edge_type)
     values = list(seeds.splits)

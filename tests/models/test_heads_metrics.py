@@ -15,7 +15,6 @@ from lmgnn.models import (
     macro_f1,
     ranking_metrics,
     roc_auc,
-    uniform_negatives,
 )
 
 REL = ("Query", "PURCHASED", "Product")
@@ -85,9 +84,3 @@ def test_roc_auc_and_f1_by_hand() -> None:
     assert macro_f1(pred, y, 3) == pytest.approx((2 / 3 + 2 / 3 + 1) / 3)
     m = classification_metrics(torch.tensor([[2.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 0]), 2)
     assert m["acc"] == 0.5 and math.isnan(m["roc_auc"])
-
-
-def test_uniform_negatives_range() -> None:
-    g = torch.Generator().manual_seed(1)
-    neg = uniform_negatives(7, (100, 3), g)
-    assert neg.shape == (100, 3) and int(neg.min()) >= 0 and int(neg.max()) < 7

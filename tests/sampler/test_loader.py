@@ -78,7 +78,7 @@ def test_edge_loader_negatives(neo4j_db, tiny, mode):
     pairs = sorted(tiny.edges[("Paper", "HAS_TERM", "Term")])
     src = torch.tensor([s for s, _ in pairs])
     dst = torch.tensor([d for _, d in pairs])
-    loader = EdgeLoader(sampler, "HAS_TERM", src, dst, negatives=mode, neg_ratio=2,
+    loader = EdgeLoader(sampler, "HAS_TERM", src, dst, negatives=mode, num_negatives=5,
                         batch_size=16, shuffle=True, seed=2, prefetch=0)
     batches = list(loader)
     assert len(batches) == len(loader) == -(-len(pairs) // 16)
@@ -87,18 +87,37 @@ def test_edge_loader_negatives(neo4j_db, tiny, mode):
     for batch in batches:
         label = batch[et].edge_label
         b = int((label == 1).sum())
+        assert bool((label[:b] == 1).all()) and bool((label[b:] == 0).all())  # positives first
         total_pos += b
-        assert int((label == 0).sum()) == 2 * b if b > 1 or mode == "uniform" else True
         eli = batch[et].edge_label_index
-        pos = set(zip(batch["Paper"].n_id[eli[0, :b]].tolist(),
-                      batch["Term"].n_id[eli[1, :b]].tolist(), strict=True))
-        assert pos <= tiny.edges[et]
-        if mode == "in_batch":
-            neg_terms = set(batch["Term"].n_id[eli[1, b:]].tolist())
-            assert neg_terms <= set(batch["Term"].n_id[eli[1, :b]].tolist())
+        papers, terms = batch["Paper"].n_id[eli[0]], batch["Term"].n_id[eli[1]]
+        pos = list(zip(papers[:b].tolist(), terms[:b].tolist(), strict=True))
+        neg = list(zip(papers[b:].tolist(), terms[b:].tolist(), strict=True))
+        assert set(pos) <= tiny.edges[et]
+        assert not set(neg) & set(pos) and len(set(neg)) == len(neg)  # no clash, no repeat
+        assert {p for p, _ in neg} <= {p for p, _ in pos}  # sources come from the batch
+        if mode == "uniform":
+            assert 1 <= len(neg) <= 5  # num_negatives per batch (minus clashes)
+        else:
+            # each source paired with the next pair's target, minus clashes with positives
+            shifted = {(pos[i][0], pos[(i + 1) % b][1]) for i in range(b)} - set(pos)
+            assert set(neg) == shifted
     assert total_pos == len(pairs)
     again = list(loader)
     assert all(torch.equal(a[et].edge_label_index, b[et].edge_label_index)
                for a, b in zip(batches, again, strict=True))
+    loader.set_epoch(1)
+    moved = list(loader)
+    assert any(not torch.equal(a[et].edge_label_index, b[et].edge_label_index)
+               for a, b in zip(batches, moved, strict=True))
     with pytest.raises(UserError, match="negatives"):
         EdgeLoader(sampler, "HAS_TERM", src, dst, torch.zeros_like(src), negatives="uniform")
+
+
+def test_max_batches_caps_an_epoch(neo4j_db, tiny):
+    sampler = SnapshotSampler(neo4j_db.driver, neo4j_db.database, tiny.spec, fanouts=[1],
+                              features="none")
+    loader = NodeLoader(sampler, "Paper", batch_size=8, seed=1, max_batches=3, prefetch=0)
+    assert len(loader) == 3 and len(list(loader)) == 3
+    with pytest.raises(UserError, match="max_batches"):
+        NodeLoader(sampler, "Paper", max_batches=0)
