@@ -47,12 +47,12 @@ def _seeds(batch, label: str) -> list[int]:
 def test_training_loaders_reshuffle_and_evaluation_loaders_never_move(tiny_shop, tiny_lm_dir):
     config = _cfg(tiny_lm_dir, method="gnn", task="node", target="Product.category",
                   max_steps_per_epoch=2, batch_size=10)
-    samplers, data, loaders = _parts(tiny_shop, config)
+    _, data, loaders = _parts(tiny_shop, config)
     epoch0 = [_seeds(b, "Product") for b in loaders.train("graph", 0)]
     assert len(epoch0) == 2 and all(len(s) == 10 for s in epoch0)  # max_steps caps the epoch
     epoch1 = [_seeds(b, "Product") for b in loaders.train("graph", 1)]
     assert epoch0 != epoch1  # reshuffled
-    assert set(sum(epoch0, [])) <= set(data.nodes["train"].tolist())
+    assert {n for s in epoch0 for n in s} <= set(data.nodes["train"].tolist())
     valid = [(_seeds(b, "Product"), b["Product"].n_id.tolist(),
               b["Query", "PURCHASED", "Product"].edge_index.tolist())
              for b in loaders.evaluate("graph", "valid")]
@@ -61,7 +61,7 @@ def test_training_loaders_reshuffle_and_evaluation_loaders_never_move(tiny_shop,
               b["Query", "PURCHASED", "Product"].edge_index.tolist())
              for b in loaders.evaluate("graph", "valid")]
     assert valid == again
-    assert sorted(sum((v[0] for v in valid), [])) == sorted(data.nodes["valid"].tolist())
+    assert sorted(n for v in valid for n in v[0]) == sorted(data.nodes["valid"].tolist())
 
 
 def test_link_evaluation_negatives_are_fixed_and_training_negatives_change(tiny_shop,
