@@ -26,7 +26,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lmgnn.loaders.plan import SOURCE, TARGET, describe_rel, node_columns, rel_columns, resolve
+from lmgnn.loaders.plan import (
+    SOURCE,
+    TARGET,
+    describe_rel,
+    first_pairs,
+    node_columns,
+    rel_chunks,
+    resolve,
+)
 from lmgnn.loaders.progress import RowProgress
 from lmgnn.loaders.readers import key_array, read_chunks
 from lmgnn.loaders.validate import ValidatedGraph
@@ -130,11 +138,11 @@ def _write_rels(spec: GraphSpec, rel: RelType, number: int, data_dir: Path,
     target = ImportFile(rel.type, out / f"{stem}.header.csv", out / f"{stem}.csv")
     _header(target.header, [f":START_ID({rel.source})", f":END_ID({rel.target})",
                             *_typed_fields(rel.properties)])
-    keep = _first_pairs(spec, rel, data_dir, keys) if repeats else None
+    keep = first_pairs(spec, rel, data_dir, keys) if repeats else None
     offset = 0
     task = progress.task(f"import file {rel.type}", total=total)
     with target.data.open("w", encoding="utf-8", newline="") as fh:
-        for chunk in _rel_chunks(spec, rel, data_dir):
+        for chunk in rel_chunks(spec, rel, data_dir):
             frame = pd.DataFrame({
                 "s": keys[rel.source].get_indexer(key_array(chunk[SOURCE])),
                 "t": keys[rel.target].get_indexer(key_array(chunk[TARGET]))})
@@ -148,25 +156,6 @@ def _write_rels(spec: GraphSpec, rel: RelType, number: int, data_dir: Path,
             target.rows += len(frame)
             progress.advance(task, len(chunk))
     return target
-
-
-def _rel_chunks(spec: GraphSpec, rel: RelType, data_dir: Path):
-    for source in rel.files:
-        yield from read_chunks(resolve(data_dir, source), rel_columns(spec, rel, source),
-                               source.path)
-
-
-def _first_pairs(spec: GraphSpec, rel: RelType, data_dir: Path,
-                 keys: dict[str, pd.Index]) -> np.ndarray:
-    """Row mask over all files of ``rel``: True where a (source, target) pair first appears."""
-    width = np.int64(max(1, len(keys[rel.target])))
-    codes = [keys[rel.source].get_indexer(key_array(c[SOURCE])).astype(np.int64) * width
-             + keys[rel.target].get_indexer(key_array(c[TARGET]))
-             for c in _rel_chunks(spec, rel, data_dir)]
-    every = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
-    keep = np.zeros(len(every), dtype=bool)
-    keep[np.unique(every, return_index=True)[1]] = True
-    return keep
 
 
 def _cells(values: pd.Series, kind: str) -> pd.Series:

@@ -109,14 +109,17 @@ def write_validated(driver: neo4j.Driver, database: str, spec: GraphSpec, data_d
     write.create_schema(driver, database, spec)
     report.schema_seconds = time.perf_counter() - before
     t0 = time.perf_counter()
+    ids = {}
     for label, node in spec.nodes.items():
-        ids, _new = write.node_ids(driver, database, node, checked.keys[label])
-        write.write_nodes(driver, database, node, data_dir, ids, bars,
+        ids[label] = write.node_ids(driver, database, node, checked.keys[label])
+        write.write_nodes(driver, database, node, data_dir, ids[label], bars,
                           checked.node_rows[label], counts)
     t1 = time.perf_counter()
     for rel in spec.relationships:
-        write.write_relationships(driver, database, spec, rel, data_dir, bars,
-                                  checked.rel_rows[describe_rel(rel)], counts)
+        name = describe_rel(rel)
+        write.write_relationships(driver, database, spec, rel, data_dir, ids, bars,
+                                  checked.rel_rows[name], counts,
+                                  repeats=checked.rel_rows[name] != checked.rel_unique[name])
     t2 = time.perf_counter()
     spec_store.save_spec(driver, database, spec)
     report.node_seconds, report.relationship_seconds = t1 - t0, t2 - t1

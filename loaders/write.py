@@ -1,14 +1,19 @@
 """Write validated files into Neo4j: schema first, then nodes, then relationships.
 
-Every write is an ``UNWIND $rows`` batch in a managed transaction (``execute_write``), which
-the driver retries on transient errors; the statements MERGE on constrained keys, so a retried
-batch, or a whole re-run, changes nothing. Relationship batches go one after another from one
-thread, each sorted by source key, so no two transactions fight over the same node locks.
+Every write is an ``UNWIND`` batch (parallel lists: cheaper to send than a map per row) in a
+managed transaction (``execute_write``), which the driver retries on transient errors; a
+failed transaction leaves nothing, so a retry is safe. What is new to the database is
+CREATEd (keys not stored yet; relations with no relationships yet, each pair once), what is
+stored already is MERGEd on constrained keys, so a whole re-run changes nothing. Node batches
+of a label go two at a time; relationship batches go one after another from one thread, each
+sorted by source, so no two transactions fight over the same node locks. Measurements behind
+these choices: loaders/README.md.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,12 +22,21 @@ import numpy as np
 import pandas as pd
 
 from lmgnn import cypher_files as cypher
-from lmgnn.loaders.plan import SOURCE, TARGET, describe_rel, node_columns, rel_columns, resolve
-from lmgnn.loaders.progress import RowProgress
+from lmgnn.loaders.plan import (
+    SOURCE,
+    TARGET,
+    describe_rel,
+    first_pairs,
+    node_columns,
+    rel_chunks,
+    resolve,
+)
+from lmgnn.loaders.progress import RowProgress, TaskID
 from lmgnn.loaders.readers import key_array, python_values, read_chunks
 from lmgnn.spec import NID, GraphSpec, NodeType, RelType
 
-BATCH_ROWS = 10_000
+BATCH_ROWS = 10_000  # rows per transaction (measured: 10k-50k are alike; see loaders/README)
+NODE_THREADS = 2  # node batches of one label written at once (measured on 2 cores)
 INDEX_WAIT_S = 300
 
 
@@ -33,6 +47,11 @@ class WriteCounts:
     properties_set: int = 0
     node_seconds: float = 0.0
     relationship_seconds: float = 0.0
+
+    def add(self, done: neo4j.SummaryCounters) -> None:
+        self.nodes_created += done.nodes_created
+        self.relationships_created += done.relationships_created
+        self.properties_set += done.properties_set
 
 
 def create_schema(driver: neo4j.Driver, database: str, spec: GraphSpec) -> None:
@@ -66,64 +85,141 @@ def _schema_name(label: str, prop: str) -> str:
     return f"lmgnn_{label}_{prop.lstrip('_')}"
 
 
-def node_ids(driver: neo4j.Driver, database: str, node: NodeType, keys: pd.Index
-             ) -> tuple[pd.Series, int]:
-    """Dense `_nid` for every key: stored nodes keep theirs, new keys continue the count.
+@dataclass(frozen=True)
+class NodeIds:
+    """Dense ids of one label's keys: stored nodes keep theirs, new keys continue the count,
+    so a key is new to the database exactly when its ``_nid`` is ``first_new`` or more."""
 
-    Returns (key -> nid, number of new nodes).
-    """
+    ids: pd.Series  # key -> nid
+    first_new: int
+
+    @property
+    def new(self) -> int:
+        return int((self.ids.to_numpy() >= self.first_new).sum())
+
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        return self.ids.to_numpy()[self.ids.index.get_indexer(keys)]
+
+
+def node_ids(driver: neo4j.Driver, database: str, node: NodeType, keys: pd.Index) -> NodeIds:
+    """Dense `_nid` for every key of the files, from what the database stores now."""
     query = cypher.render("load/node_ids", label=node.label, key=node.key, nid=NID)
     stored = [(r["key"], r["nid"]) for r in read(driver, database, query)]
     if not stored:
-        return pd.Series(np.arange(len(keys), dtype=np.int64), index=keys), len(keys)
+        return NodeIds(pd.Series(np.arange(len(keys), dtype=np.int64), index=keys), 0)
     old = pd.Series([n for _, n in stored], index=pd.Index([k for k, _ in stored]))
     old = old.dropna().astype(np.int64)
     new_keys = keys[~keys.isin(old.index)]
     start = int(old.max()) + 1 if len(old) else 0
     new = pd.Series(np.arange(start, start + len(new_keys), dtype=np.int64), index=new_keys)
-    return pd.concat([old, new]), len(new_keys)
+    return NodeIds(pd.concat([old, new]), start)
 
 
 def write_nodes(driver: neo4j.Driver, database: str, node: NodeType, data_dir: Path,
-                ids: pd.Series, progress: RowProgress, total: int, counts: WriteCounts) -> None:
-    query = cypher.render("load/merge_nodes", label=node.label, key=node.key, nid=NID)
+                ids: NodeIds, progress: RowProgress, total: int, counts: WriteCounts,
+                *, threads: int = NODE_THREADS) -> None:
+    """New keys are CREATEd, stored ones updated (MERGE on the key); each key once, where it
+    first appears. Batches of one label go ``threads`` at a time: their keys differ, so they
+    take no locks in common."""
+    create = cypher.render("load/create_nodes", label=node.label, key=node.key, nid=NID)
+    update = cypher.render("load/update_nodes", label=node.label, key=node.key, nid=NID)
     props = [p for p in node.properties if p != node.key]
     task = progress.task(f"nodes {node.label}", total=total)
-    for source in node.files:
-        path = resolve(data_dir, source)
-        for chunk in read_chunks(path, node_columns(node, source), source.path):
-            keys = key_array(chunk[node.key])
-            nids = ids.to_numpy()[ids.index.get_indexer(keys)]
-            rows = _rows(keys, nids, chunk, props)
-            for batch in _batches(rows):
-                _write(driver, database, query, batch, counts)
-                progress.advance(task, len(batch))
+    seen = np.zeros(len(ids.ids), dtype=bool)
+    position = pd.Series(np.arange(len(ids.ids)), index=ids.ids.index)
+
+    def batches() -> Iterator[tuple[str, dict[str, list[object]], int]]:
+        for source in node.files:
+            for chunk in read_chunks(resolve(data_dir, source), node_columns(node, source),
+                                     source.path):
+                keys = key_array(chunk[node.key])
+                where = position.to_numpy()[position.index.get_indexer(keys)]
+                first = ~seen[where] & ~pd.Series(where).duplicated().to_numpy()
+                seen[where[first]] = True
+                nids = ids.lookup(keys)
+                maps = _prop_maps(chunk, props)
+                fresh = nids >= ids.first_new
+                for mask, query in ((first & fresh, create), (first & ~fresh, update)):
+                    rows = np.flatnonzero(mask)
+                    for lo in range(0, len(rows), BATCH_ROWS):
+                        take = rows[lo:lo + BATCH_ROWS]
+                        yield query, {"keys": keys[take].tolist(), "nids": nids[take].tolist(),
+                                      "props": [maps[i] for i in take]}, len(take)
+                progress.advance(task, int(len(chunk) - first.sum()))  # repeats: nothing
+
+    _run_parallel(driver, database, batches(), counts, progress, task, threads)
 
 
 def write_relationships(driver: neo4j.Driver, database: str, spec: GraphSpec, rel: RelType,
-                        data_dir: Path, progress: RowProgress, total: int,
-                        counts: WriteCounts) -> None:
-    src, dst = spec.nodes[rel.source], spec.nodes[rel.target]
-    query = cypher.render("load/merge_relationships", source=src.label, source_key=src.key,
-                          target=dst.label, target_key=dst.key, type=rel.type)
+                        data_dir: Path, ids: dict[str, NodeIds], progress: RowProgress,
+                        total: int, counts: WriteCounts, *, repeats: bool) -> None:
+    """Endpoints by `_nid`. A relation with no relationships in the database yet is CREATEd
+    (each pair once: ``repeats`` = the files repeat pairs); otherwise MERGEd, which keeps a
+    reload idempotent. Batches go one after another, each sorted by source: relationship
+    writes lock both end nodes, so parallel batches would wait on each other."""
+    fresh = _count(driver, database, cypher.render("load/count_type", type=rel.type)) == 0
+    statement = "load/create_relationships" if fresh else "load/merge_relationships_nid"
+    query = cypher.render(statement, source=rel.source, target=rel.target, type=rel.type,
+                          nid=NID)
+    keep = (first_pairs(spec, rel, data_dir, {k: v.ids.index for k, v in ids.items()})
+            if fresh and repeats else None)
     props = list(rel.properties)
     task = progress.task(f"rels {rel.type}", total=total)
-    for source in rel.files:
-        path = resolve(data_dir, source)
-        for chunk in read_chunks(path, rel_columns(spec, rel, source), source.path):
-            chunk = chunk.sort_values(SOURCE, kind="stable", ignore_index=True)
-            rows = [{"s": s, "t": t, "props": p} for s, t, p in zip(
-                python_values(chunk[SOURCE]), python_values(chunk[TARGET]),
-                _prop_maps(chunk, props), strict=True)]
-            for batch in _batches(rows):
-                _write(driver, database, query, batch, counts)
-                progress.advance(task, len(batch))
+    offset = 0
+    for chunk in rel_chunks(spec, rel, data_dir):
+        if keep is not None:
+            mask = keep[offset:offset + len(chunk)]
+            offset += len(chunk)
+            progress.advance(task, int(len(chunk) - mask.sum()))  # repeats: nothing to write
+            chunk = chunk[mask]
+        chunk = chunk.sort_values(SOURCE, kind="stable", ignore_index=True)
+        src = ids[rel.source].lookup(key_array(chunk[SOURCE]))
+        dst = ids[rel.target].lookup(key_array(chunk[TARGET]))
+        maps = _prop_maps(chunk, props)
+        for lo in range(0, len(chunk), BATCH_ROWS):
+            hi = lo + BATCH_ROWS
+            _write(driver, database, query, {"s": src[lo:hi].tolist(), "t": dst[lo:hi].tolist(),
+                                             "props": maps[lo:hi]}, counts)
+            progress.advance(task, len(src[lo:hi]))
 
 
-def _rows(keys: np.ndarray, nids: np.ndarray, chunk: pd.DataFrame,
-          props: list[str]) -> list[dict[str, object]]:
-    return [{"key": k, "nid": n, "props": p} for k, n, p in zip(
-        keys.tolist(), nids.tolist(), _prop_maps(chunk, props), strict=True)]
+def _run_parallel(driver: neo4j.Driver, database: str,
+                  batches: Iterator[tuple[str, dict[str, list[object]], int]],
+                  counts: WriteCounts, progress: RowProgress, task: TaskID,
+                  threads: int) -> None:
+    """Write batches ``threads`` at a time, at most two per thread in flight (memory stays
+    bounded by the batch size); the first failure stops the rest and is raised."""
+    if threads <= 1:
+        for query, params, n in batches:
+            _write(driver, database, query, params, counts)
+            progress.advance(task, n)
+        return
+    with ThreadPoolExecutor(threads, thread_name_prefix="lmgnn-load") as pool:
+        pending: set[Future[neo4j.SummaryCounters]] = set()
+        sizes: dict[Future[neo4j.SummaryCounters], int] = {}
+        for query, params, n in batches:
+            future = pool.submit(_transaction, driver, database, query, params)
+            pending.add(future)
+            sizes[future] = n
+            if len(pending) >= 2 * threads:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                _collect(done, sizes, counts, progress, task, pending)
+        done, _ = wait(pending)
+        _collect(done, sizes, counts, progress, task, set())
+
+
+def _collect(done: set[Future[neo4j.SummaryCounters]],
+             sizes: dict[Future[neo4j.SummaryCounters], int], counts: WriteCounts,
+             progress: RowProgress, task: TaskID,
+             pending: set[Future[neo4j.SummaryCounters]]) -> None:
+    for future in done:
+        error = future.exception()
+        if error is not None:
+            for other in pending:
+                other.cancel()
+            raise error
+        counts.add(future.result())
+        progress.advance(task, sizes.pop(future))
 
 
 def _prop_maps(chunk: pd.DataFrame, props: list[str]) -> list[dict[str, object]]:
@@ -133,21 +229,18 @@ def _prop_maps(chunk: pd.DataFrame, props: list[str]) -> list[dict[str, object]]
         if props else [{} for _ in range(len(chunk))]
 
 
-def _batches(rows: list[dict[str, object]]) -> Iterator[list[dict[str, object]]]:
-    for start in range(0, len(rows), BATCH_ROWS):
-        yield rows[start:start + BATCH_ROWS]
-
-
-def _write(driver: neo4j.Driver, database: str, query: str, rows: list[dict[str, object]],
-           counts: WriteCounts) -> None:
+def _transaction(driver: neo4j.Driver, database: str, query: str,
+                 params: dict[str, object]) -> neo4j.SummaryCounters:
     def work(tx: neo4j.ManagedTransaction) -> neo4j.SummaryCounters:
-        return tx.run(query, rows=rows).consume().counters
+        return tx.run(query, params).consume().counters
 
     with driver.session(database=database) as session:
-        done = session.execute_write(work)
-    counts.nodes_created += done.nodes_created
-    counts.relationships_created += done.relationships_created
-    counts.properties_set += done.properties_set
+        return session.execute_write(work)
+
+
+def _write(driver: neo4j.Driver, database: str, query: str, params: dict[str, object],
+           counts: WriteCounts) -> None:
+    counts.add(_transaction(driver, database, query, params))
 
 
 def count_graph(driver: neo4j.Driver, database: str, spec: GraphSpec

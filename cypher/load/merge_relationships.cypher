@@ -1,3 +1,4 @@
+// Benchmark baseline (the loader before create/merge_relationships_nid, benchmarks/ingest.py).
 // One batch of relationships: $rows = [{s, t, props}] holding source and target keys.
 // At most one relationship of this type per (source, target): MERGE makes reloads idempotent.
 UNWIND $rows AS row

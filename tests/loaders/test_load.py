@@ -14,6 +14,7 @@ from lmgnn.loaders import InputError, load_graph
 from lmgnn.spec import load_spec
 from lmgnn.spec_store import stored_spec
 
+from ..conftest import wipe
 from .shop_files import FILES, NODES, RELS, graph_state, write_shop
 
 
@@ -124,3 +125,26 @@ def test_cli_bad_file_exits_with_the_error(neo4j_db, tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "purchases.csv, row 1, field 'count'" in str(result.exception)
     assert neo4j_db.run("MATCH (n) RETURN count(n) AS n") == [{"n": 0}]
+
+
+def test_new_relation_created_once_per_pair_and_partial_load_completes(neo4j_db,
+                                                                       tmp_path: Path) -> None:
+    # repeated identical rows in a relation new to the database (the CREATE path) collapse
+    # like MERGE; a load cut short after some nodes and relationships (what a dead server
+    # leaves) is completed by the full load into the graph a clean load gives
+    purchases = FILES["purchases.csv"] + "Q1,P1,2\nQ2,P2,1\n"
+    full = load_spec(write_shop(tmp_path / "full", **{"purchases.csv": purchases}))
+    load_graph(full, tmp_path / "full", neo4j_db.driver, neo4j_db.database, progress=False)
+    clean = graph_state(neo4j_db)
+    assert clean["rels"] == RELS
+    wipe(neo4j_db.driver, neo4j_db.database)
+    lines = FILES["products.csv"].splitlines(keepends=True)
+    partial = load_spec(write_shop(tmp_path / "part", **{
+        "products.csv": "".join(lines[:3]), "purchases.csv": "query_id,product_id,count\n"
+        "Q1,P1,2\n", "judgements.csv": "query_id,product_id,esci\n",
+        "co_purchases.csv": "product_id,other_product_id\n"}))
+    load_graph(partial, tmp_path / "part", neo4j_db.driver, neo4j_db.database, progress=False)
+    again = load_graph(full, tmp_path / "full", neo4j_db.driver, neo4j_db.database,
+                       progress=False)
+    assert (again.created_nodes, again.created_relationships) == (1, 5)
+    assert graph_state(neo4j_db) == clean

@@ -1,0 +1,3 @@
+// Number of relationships of one type, between any labels (count store: constant time).
+MATCH ()-[r:{{type}}]->()
+RETURN count(r) AS n
