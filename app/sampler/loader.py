@@ -249,13 +249,18 @@ def edge_seeds(driver: neo4j.Driver, database: str, spec: GraphSpec,
     n_src = node_counts(driver, database, spec)[rel.source]
     total = relation_count(driver, database, rel.edge_type)
     width = max(1, page_edges * n_src // max(1, total))
-    src, dst, values, splits = [], [], [], []
+    src: list[torch.Tensor] = []
+    dst: list[torch.Tensor] = []
+    values: list[object] = []
+    splits: list[str | None] = []
+    canonical: dict[str, str] = {}  # one string object per split value, not one per edge
     for lo in range(0, max(n_src, 1), width):
         records = read(driver, database, query, lo=lo, hi=lo + width, label=rel.label)
         page = records[0]
-        src.extend(page["src"])
-        dst.extend(page["dst"])
+        src.append(torch.tensor(page["src"], dtype=torch.long))
+        dst.append(torch.tensor(page["dst"], dtype=torch.long))
         values.extend(v[0] for v in page["label"])
-        splits.extend(s or None for s in page["split"])
-    return EdgeSeeds(torch.tensor(src, dtype=torch.long), torch.tensor(dst, dtype=torch.long),
+        splits.extend(canonical.setdefault(s, s) if s else None for s in page["split"])
+    return EdgeSeeds(torch.cat(src) if src else torch.empty(0, dtype=torch.long),
+                     torch.cat(dst) if dst else torch.empty(0, dtype=torch.long),
                      values, splits)

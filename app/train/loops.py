@@ -202,12 +202,18 @@ def eval_mode(model: TaskModel) -> Mode:
 
 @torch.no_grad()
 def evaluate(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData],
-             cache: Vectors, device: torch.device) -> dict[str, float]:
+             cache: Vectors, device: torch.device,
+             outputs: dict[str, torch.Tensor] | None = None) -> dict[str, float]:
     """Metrics over all batches: acc / macro_f1 (+ roc_auc for 2 classes), or MRR, Hits@1/10
-    against the sampled negatives and ROC-AUC of positives vs their paired negatives."""
+    against the sampled negatives and ROC-AUC of positives vs their paired negatives.
+
+    ``outputs`` (a dict to fill): the per-item results for reports, ``y`` and ``probs`` of a
+    classifier or ``pos`` (N,) and ``neg`` (N, K) scores of a link task."""
     model.eval()
     if task.kind == "link":
         ranks_pos, ranks_neg, auc_s, auc_y = [], [], [], []
+        pos_all: list[torch.Tensor] = []
+        neg_all: list[torch.Tensor] = []
         for batch in batches:
             batch = to_device(batch, device)
             with autocast(device):
@@ -218,7 +224,13 @@ def evaluate(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData],
                               pos.numel()))
             auc_s += [pos.float().cpu(), paired.float().cpu()]
             auc_y += [torch.ones(pos.numel()), torch.zeros(paired.numel())]
+            pos_all.append(pos.float().cpu())
+            neg_all.append(neg.float().cpu())
         n = sum(x[2] for x in ranks_neg)
+        if outputs is not None and n:
+            k = min(x.size(1) for x in neg_all)  # a batch may lose a clashing negative or two
+            outputs["pos"] = torch.cat(pos_all)
+            outputs["neg"] = torch.cat([x[:, :k] for x in neg_all])
         if not n:
             return {"mrr": float("nan"), "hits@1": float("nan"), "hits@10": float("nan")}
         return {"mrr": sum(ranks_pos) / n, "hits@1": sum(x[0] for x in ranks_neg) / n,
@@ -232,4 +244,6 @@ def evaluate(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData],
         logits_all.append(logits.float().cpu())
         y_all.append(y.cpu())
     logits, y = torch.cat(logits_all), torch.cat(y_all)
+    if outputs is not None:
+        outputs["y"], outputs["probs"] = y, torch.softmax(logits, dim=-1)
     return {**classification_metrics(logits, y, task.num_classes), "count": int(y.numel())}

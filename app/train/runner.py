@@ -19,6 +19,7 @@ import torch
 from rich.console import Console
 
 from lmgnn.errors import UserError
+from lmgnn.report.predictions import save_eval_predictions
 from lmgnn.spec_store import graph_version, require_spec
 from lmgnn.train import loops, stages
 from lmgnn.train.batches import RunSamplers
@@ -128,8 +129,11 @@ def _finish(parts: RunParts, stage_rows: dict[str, Any]) -> RunResult:
     role = "text" if model.gnn is None else "graph"
     results = {}
     for split in ("valid", "test"):
+        outputs: dict[str, torch.Tensor] = {}
         results[split] = loops.evaluate(parts.task, model, parts.loaders.evaluate(role, split),
-                                        parts.cache, parts.device)
+                                        parts.cache, parts.device, outputs)
+        if outputs:  # per-item results, for `lmgnn report`
+            save_eval_predictions(parts.run.path, split, **outputs)
         results[split].update(_full_ranking(parts, role, split))
         parts.run.log_metrics({"stage": "final", "split": split, **results[split]})
     save_model(parts.run, model, parts.shape, parts.lm, c, target=t,

@@ -7,6 +7,7 @@ elements without a split get one: re-running is safe and idempotent.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import neo4j
@@ -14,7 +15,7 @@ import torch
 
 from lmgnn import cypher_files as cypher
 from lmgnn.errors import UserError
-from lmgnn.sampler.csr import SPLIT_PROPERTY
+from lmgnn.sampler.csr import SPLIT_PROPERTY, node_counts
 from lmgnn.sampler.loader import EdgeSeeds, edge_seeds
 from lmgnn.sampler.reads import read
 from lmgnn.spec import EdgeType, GraphSpec
@@ -62,6 +63,10 @@ def _check_values(values: list[str | None], where: str) -> None:
         raise UserError(f"{where}: split values must be train/valid/test, found {bad[:5]}")
 
 
+_CODE: dict[str | None, int] = {None: 0, "train": 1, "valid": 2, "test": 3}
+PAGE = 100_000
+
+
 def _write(driver: neo4j.Driver, database: str, query: str, rows: list[dict]) -> None:
     for i in range(0, len(rows), WRITE_BATCH):
         chunk = rows[i:i + WRITE_BATCH]
@@ -69,32 +74,51 @@ def _write(driver: neo4j.Driver, database: str, query: str, rows: list[dict]) ->
             session.execute_write(lambda tx, c=chunk: tx.run(query, rows=c).consume())
 
 
+def node_property_pages(driver: neo4j.Driver, database: str, label: str, prop: str,
+                        count: int, page: int = PAGE) -> Iterator[tuple[torch.Tensor, list]]:
+    """(nids, values) of one node property, a page of ``_nid``s at a time (its own read
+    transaction each): a label's column is never held whole as records."""
+    query = cypher.render("train/node_property_page", label=label, prop=prop)
+    for lo in range(0, count, page):
+        records = read(driver, database, query, lo=lo, hi=lo + page)
+        if records and records[0]["nid"]:
+            yield (torch.tensor(records[0]["nid"], dtype=torch.long),
+                   [v[0] for v in records[0]["value"]])
+
+
 def node_split(driver: neo4j.Driver, database: str, spec: GraphSpec, label: str,
                seed: int = 0, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
-               only: torch.Tensor | None = None) -> NodeSplit:
+               only: torch.Tensor | None = None, count: int | None = None) -> NodeSplit:
     """The split of `label`'s nodes; writes `_split` for nodes without one (spec prop first).
 
     `only` restricts the split to these ids (e.g. labelled nodes) when a split is generated.
+    Splits are held as one byte per node (a code), read and written in pages.
     """
     node = spec.node(label)
     prop = node.split or SPLIT_PROPERTY
-    rows = read(driver, database, cypher.render("train/node_splits", label=label, prop=prop))
-    nids = [r["nid"] for r in rows]
-    values = [r["split"] for r in rows]
-    _check_values(values, f"{label}.{prop}")
+    if count is None:
+        count = node_counts(driver, database, spec)[label]
+    codes = torch.full((count,), -1, dtype=torch.int8)  # -1: no such node
+    for nids, values in node_property_pages(driver, database, label, prop, count):
+        _check_values(values, f"{label}.{prop}")
+        codes[nids] = torch.tensor([_CODE[v] for v in values], dtype=torch.int8)
     if node.split is None:
-        keep = set(only.tolist()) if only is not None else None
-        missing = [i for i, v in enumerate(values)
-                   if v is None and (keep is None or nids[i] in keep)]
-        missing.sort(key=lambda i: nids[i])  # deterministic regardless of store order
-        if missing:
-            fresh = _assign(len(missing), seed, fractions)
-            _write(driver, database, cypher.render("train/set_node_splits", label=label),
-                   [{"nid": nids[i], "split": s} for i, s in zip(missing, fresh, strict=True)])
-            for i, s in zip(missing, fresh, strict=True):
-                values[i] = s
-    by = {s: torch.tensor(sorted(n for n, v in zip(nids, values, strict=True) if v == s),
-                          dtype=torch.long) for s in SPLITS}
+        wanted = codes == 0
+        if only is not None:
+            keep = torch.zeros(count, dtype=torch.bool)
+            keep[only] = True
+            wanted &= keep
+        missing = torch.nonzero(wanted).flatten()  # ascending _nid: deterministic
+        if missing.numel():
+            fresh = _assign(int(missing.numel()), seed, fractions)
+            query = cypher.render("train/set_node_splits", label=label)
+            for lo in range(0, int(missing.numel()), WRITE_BATCH):
+                chunk = missing[lo:lo + WRITE_BATCH].tolist()
+                _write(driver, database, query, [{"nid": n, "split": s} for n, s in
+                                                 zip(chunk, fresh[lo:lo + WRITE_BATCH],
+                                                     strict=True)])
+            codes[missing] = torch.tensor([_CODE[v] for v in fresh], dtype=torch.int8)
+    by = {s: torch.nonzero(codes == _CODE[s]).flatten() for s in SPLITS}
     if not len(by["train"]):
         raise UserError(f"no {label} node is in the train split (property {prop})")
     return NodeSplit(**by)

@@ -19,7 +19,7 @@ from lmgnn.sampler.features import LabelVocab, edge_vocab, node_vocab
 from lmgnn.sampler.reads import read
 from lmgnn.spec import EdgeType, GraphSpec
 from lmgnn.train.config import TaskKind, TrainConfig
-from lmgnn.train.splits import SPLITS, edge_split, node_split
+from lmgnn.train.splits import SPLITS, edge_split, node_property_pages, node_split
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def target_vocab(driver: neo4j.Driver, database: str, spec: GraphSpec, target: T
         what = f"{target.label}.{target.prop}"
     else:
         records = read(driver, database, cypher.render(
-            "train/node_labels", label=target.label, prop=target.prop))
+            "sample/target_values", label=target.label, prop=target.prop))
         vocab = LabelVocab.from_values(r["value"] for r in records)
         what = f"{target.label}.{target.prop}"
     if len(vocab) < 2:
@@ -109,12 +109,10 @@ def target_vocab(driver: neo4j.Driver, database: str, spec: GraphSpec, target: T
 
 def node_targets(driver: neo4j.Driver, database: str, label: str, prop: str,
                  vocab: LabelVocab, count: int) -> torch.Tensor:
-    """Class id per _nid (-1 where unlabelled): one long per node, no values kept."""
-    records = read(driver, database, cypher.render("train/node_labels", label=label, prop=prop))
+    """Class id per _nid (-1 where unlabelled): one long per node, read in pages."""
     y = torch.full((count,), -1, dtype=torch.long)
-    if records:
-        nids = torch.tensor([r["nid"] for r in records], dtype=torch.long)
-        y[nids] = vocab.encode([r["value"] for r in records])
+    for nids, values in node_property_pages(driver, database, label, prop, count):
+        y[nids] = vocab.encode(values)
     return y
 
 
@@ -128,7 +126,7 @@ def prepare_task(driver: neo4j.Driver, database: str, spec: GraphSpec, config: T
                          vocab, counts[target.label])  # type: ignore[index]
         labelled = torch.nonzero(y >= 0).flatten()
         split = node_split(driver, database, spec, target.label,  # type: ignore[arg-type]
-                           config.seed, only=labelled)
+                           config.seed, only=labelled, count=counts[target.label])
         nodes = {s: _labelled(getattr(split, s), y) for s in SPLITS}
         return TaskData(target, list(vocab.values), nodes=nodes)
     split = edge_split(driver, database, spec, target.relation,  # type: ignore[arg-type]
