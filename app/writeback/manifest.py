@@ -1,9 +1,11 @@
 """What each run wrote: ``(:ModelRun {run_id})-[:WROTE]->(:LmgnnOutput)``.
 
 One ``LmgnnOutput`` per output (node classes of a label, embeddings of a label, predicted links
-of a relation, edge classes of a relation) records the names used, the row count and a status:
-``writing`` from the first batch until the last one has landed, then ``complete``. Deletion,
-retention and the query library read the names from here.
+of a relation, edge classes of a relation) records the names used, the count of items the graph
+holds (kept exact by the transaction of every batch) and a status: ``writing`` from a first
+write's first batch until its last one has landed, ``rewriting`` while a complete output is
+written again in place (still readable: each item is the old or the new one), then
+``complete``. Deletion, retention and the query library read the names from here.
 """
 
 from __future__ import annotations
@@ -21,15 +23,23 @@ def ensure_schema(driver: neo4j.Driver, database: str) -> None:
 
 
 def begin_output(driver: neo4j.Driver, database: str, run_id: str, output_id: str, kind: str,
-                 props: dict[str, Any], *, append: bool = False) -> None:
-    """Link the output to its run and mark it 'writing' before the first batch (count 0,
-    unless appending predictions for nodes added later)."""
+                 props: dict[str, Any]) -> tuple[str | None, int]:
+    """Link the output to its run before the first batch: 'rewriting' when it was complete
+    (readers keep using it: batches overwrite in place), else 'writing'. Returns the status it
+    had (None: new) and its count, i.e. what the graph holds of it."""
     records, _, _ = driver.execute_query(
         cypher.load("writeback/output_begin"), run_id=run_id, id=output_id, kind=kind,
-        props=props, append=append, database_=database)
+        props=props, database_=database)
     if not records:
         raise UserError(f"output {output_id} belongs to another run whose id differs from "
                         f"{run_id!r} only in punctuation: choose a distinct run id")
+    return records[0]["was"], int(records[0]["count"])
+
+
+def output_count(driver: neo4j.Driver, database: str, output_id: str) -> int:
+    records, _, _ = driver.execute_query(cypher.load("writeback/output_count"), id=output_id,
+                                         database_=database)
+    return int(records[0]["count"])
 
 
 def count_batch(tx: neo4j.ManagedTransaction, output_id: str, count: int) -> None:

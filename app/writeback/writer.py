@@ -2,29 +2,38 @@
 
 A ``Sink`` per output (``NodeClassSink``, ``EmbeddingSink``, ``LinkSink``, ``EdgeClassSink``)
 takes batches as inference yields them (so predictions are never all in memory; one pass can
-feed several sinks), regroups their rows into transactions of about ``batch_rows`` items and
-writes each with ``session.execute_write``; the transaction that writes a batch also adds its
-items to the output's count in the manifest. ``write_*`` drain one iterable into one sink. So:
+feed several sinks), regroups their rows into transactions of about ``batch_rows`` items, sent
+as parallel lists (cheaper to encode than a map per row), and writes each with
+``session.execute_write``; the transaction that writes a batch also adds the items it added to
+the output's count in the manifest, so the count is always what the graph holds. So:
 
-- an interrupted writeback leaves whole transactions only, and its output stays 'writing';
-- writing an output first clears what the run wrote there before, so a re-run replaces the
-  run's predictions (completing an interrupted one) and never duplicates anything;
-- ``append=True`` (``lmgnn predict``: nodes added after training) writes without clearing;
-  the manifest counts only items that are new, so its count always equals what is stored;
+- nothing is cleared first: items are overwritten in place (a node's prediction, a source's
+  top-k links, each in one transaction), and what an earlier write stored that this one did
+  not write again is removed at the end. A re-write of a complete output therefore never
+  leaves readers without a complete set: the output stays readable ('rewriting') and every
+  item is the old or the new one until the swap is done ('complete');
+- an interrupted writeback leaves whole transactions only; a re-run completes it, and never
+  duplicates anything;
+- ``append=True`` (``lmgnn predict``: nodes added after training) writes without removing
+  anything else;
+- links of an output that holds none yet are CREATEd without looking for old ones;
 - a batch naming a node or relationship that is not in the graph is rolled back with an error.
 
 Labels, types and property names come from ``naming`` (checked against the spec) and reach
-Cypher only through ``cypher_files.render``; every value is a parameter.
+Cypher only through ``cypher_files.render``; every value is a parameter. Batch sizes are the
+measured ones (benchmarks/writeback.py, table in loaders/README.md).
 """
 
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import neo4j
+import numpy as np
 
 from lmgnn import cypher_files as cypher
 from lmgnn.errors import UserError
@@ -38,16 +47,16 @@ from lmgnn.writeback.batches import (
     cpu_list,
     top_class,
 )
-from lmgnn.writeback.clear import (
-    clear_edge_classes,
-    clear_embeddings,
-    clear_links,
-    clear_node_classes,
-)
 
 Rows = list[dict[str, Any]]
 ProgressFn = Callable[[int], None]
 MAX_VECTOR_DIMENSIONS = 4096
+# items per transaction, measured (benchmarks/writeback.py): larger ones gained nothing more
+NODE_BATCH_ROWS = 20_000
+EMBEDDING_BATCH_ROWS = 2_000
+LINK_BATCH_ROWS = 20_000
+EDGE_BATCH_ROWS = 20_000
+LEFTOVER_BATCH = 10_000
 
 
 class MissingInGraph(UserError):
@@ -63,16 +72,17 @@ class WriteStats:
     transactions: int
     seconds: float  # all of it, from opening the output to marking it complete
     index_seconds: float = 0.0  # of which: building the vector index (embeddings)
+    removed: int = 0  # items an earlier write left that this one did not write again
 
 
 # ---- sinks: one output each, fed batch by batch -------------------------------------------------
 class Sink:
     """One output of a run, written as batches arrive (a context manager).
 
-    ``with sink: sink.add(batch) ...``: entering opens the output (and clears the run's old
-    data there unless appending); leaving normally writes the rest and marks it complete;
-    leaving by an exception writes nothing more (the output stays 'writing'). Several sinks
-    can be fed from one inference pass.
+    ``with sink: sink.add(batch) ...``: entering opens the output; leaving normally writes the
+    rest, removes what an earlier write left and this one did not write again (unless
+    appending), and marks it complete; leaving by an exception writes nothing more (a first
+    write stays 'writing', a re-write 'rewriting'). Several sinks can be fed from one pass.
     """
 
     kind = ""
@@ -89,8 +99,11 @@ class Sink:
         self.params = params or {}
         self._buffer: Rows = []
         self._load = 0
-        self._items = self._transactions = 0
+        self._items = self._transactions = self._removed = 0
+        self._written = array("q")  # ids of what this pass wrote (nid, source or pair code)
         self._started = 0.0
+        self._was: str | None = None  # status before this write (None: a new output)
+        self._count_before = 0
         self._session: neo4j.Session | None = None
         self.stats: WriteStats | None = None
 
@@ -98,14 +111,29 @@ class Sink:
     def rows(self, batch: Any) -> Rows:
         raise NotImplementedError
 
-    def clear(self) -> None:
+    def columns(self, rows: Rows) -> dict[str, list[Any]]:
+        """The batch as parallel lists, the statement's parameters."""
         raise NotImplementedError
+
+    def statement(self, rows: Rows) -> tuple[str, dict[str, Any]]:
+        return self.query, {**self.params, **self.columns(rows)}
+
+    def written_ids(self, rows: Rows) -> list[int]:
+        return [r["nid"] for r in rows]
 
     def weight(self, row: dict[str, Any]) -> int:
         return 1
 
     def expected(self, rows: Rows) -> int:
         return len(rows)
+
+    def stored_ids(self) -> np.ndarray:
+        """Ids (as ``written_ids`` gives them) of everything the graph holds of the output."""
+        raise NotImplementedError
+
+    def remove(self, tx: neo4j.ManagedTransaction, ids: list[int]) -> int:
+        """Remove the output's items with these ids; the number removed."""
+        raise NotImplementedError
 
     def before_finish(self) -> None:
         """Work after the last batch (e.g. the vector index)."""
@@ -114,10 +142,8 @@ class Sink:
     def __enter__(self) -> Sink:
         self._started = time.perf_counter()
         manifest.ensure_schema(self.driver, self.database)
-        manifest.begin_output(self.driver, self.database, self.run_id, self.output_id, self.kind,
-                              self.props, append=self.append)
-        if not self.append:
-            self.clear()
+        self._was, self._count_before = manifest.begin_output(
+            self.driver, self.database, self.run_id, self.output_id, self.kind, self.props)
         self._session = self.driver.session(database=self.database)
         return self
 
@@ -136,13 +162,16 @@ class Sink:
             if exc_type is None:
                 if self._buffer:
                     self._flush()
+                if not self.append:
+                    self._remove_leftovers()
                 before = time.perf_counter()
                 self.before_finish()
                 finishing = time.perf_counter() - before
                 manifest.finish_output(self.driver, self.database, self.output_id)
                 self.stats = WriteStats(self.output_id, self._items, self._transactions,
                                         time.perf_counter() - self._started,
-                                        finishing if self.kind == "embedding" else 0.0)
+                                        finishing if self.kind == "embedding" else 0.0,
+                                        self._removed)
         finally:
             if self._session is not None:
                 self._session.close()
@@ -150,12 +179,34 @@ class Sink:
     def _flush(self) -> None:
         rows, self._buffer, self._load = self._buffer, [], 0
         assert self._session is not None, "use the sink in a `with` block"
+        query, params = self.statement(rows)
         self._items += self._session.execute_write(
-            _write_batch, self.query, rows, self.params, self.output_id, self.expected(rows),
-            self.what)
+            _write_batch, query, params, self.output_id, self.expected(rows), self.what,
+            lambda: sorted({r.get("nid", r.get("src")) for r in rows}))
+        self._written.extend(self.written_ids(rows))
         self._transactions += 1
         if self.on_rows:
             self.on_rows(len(rows))
+
+    def _remove_leftovers(self) -> None:
+        """The swap's second half: drop what the graph holds of the output beyond this pass.
+
+        Free when the count says nothing is left over (the usual case): the count is exact,
+        so it equals the distinct items written exactly when every stored item was written.
+        """
+        written = np.unique(np.frombuffer(self._written, dtype=np.int64))
+        stored = manifest.output_count(self.driver, self.database, self.output_id)
+        if stored == self.distinct_items(written):
+            return
+        leftovers = np.setdiff1d(self.stored_ids(), written, assume_unique=False)
+        assert self._session is not None
+        for lo in range(0, len(leftovers), LEFTOVER_BATCH):
+            ids = leftovers[lo:lo + LEFTOVER_BATCH].tolist()
+            self._removed += self._session.execute_write(_remove_batch, self, ids)
+
+    def distinct_items(self, written: np.ndarray) -> int:
+        """How many items the graph holds of what this pass wrote (distinct ids)."""
+        return len(written)
 
 
 class NodeClassSink(Sink):
@@ -168,7 +219,7 @@ class NodeClassSink(Sink):
 
     def __init__(self, driver: neo4j.Driver, database: str, spec: GraphSpec, run_id: str,
                  label: str, *, classes: Sequence[Any], target: str | None = None,
-                 distribution: bool = False, batch_rows: int = 10_000,
+                 distribution: bool = False, batch_rows: int = NODE_BATCH_ROWS,
                  on_rows: ProgressFn | None = None, append: bool = False) -> None:
         self.names = names = naming.node_class_names(spec, run_id, label, target)
         self.values = _class_values(classes, spec.nodes[label].properties[names.target],
@@ -176,7 +227,7 @@ class NodeClassSink(Sink):
         self.distribution = distribution
         props = {**names.identifiers(spec), "dist": names.dist if distribution else None,
                  "classes": self.values}
-        query = cypher.render("writeback/node_class", label=label, pred=names.pred,
+        query = cypher.render("writeback/node_class_columns", label=label, pred=names.pred,
                               prob=names.prob, dist=names.dist)
         super().__init__(driver, database, run_id, names.output_id, props, query,
                          batch_rows=batch_rows, append=append, on_rows=on_rows,
@@ -189,31 +240,46 @@ class NodeClassSink(Sink):
                 for nid, i, p, dist in zip(cpu_list(batch.nids), index, prob, dists,
                                            strict=True)]
 
-    def clear(self) -> None:
-        clear_node_classes(self.driver, self.database, self.names)
+    def columns(self, rows: Rows) -> dict[str, list[Any]]:
+        return {"nids": [r["nid"] for r in rows], "preds": [r["pred"] for r in rows],
+                "probs": [r["prob"] for r in rows], "dists": [r["dist"] for r in rows]}
+
+    def stored_ids(self) -> np.ndarray:
+        n = self.names
+        return _read_ids(self.driver, self.database, cypher.render(
+            "writeback/stored_node_values", label=n.label, prop=n.pred))
+
+    def remove(self, tx: neo4j.ManagedTransaction, ids: list[int]) -> int:
+        n = self.names
+        return _removed(tx, cypher.render("writeback/remove_node_values", label=n.label,
+                                          a=n.pred, b=n.prob, c=n.dist), nids=ids)
 
 
 class EmbeddingSink(Sink):
-    """Embeddings as LIST<FLOAT> properties, then a vector index for (label, run)."""
+    """Embeddings as LIST<FLOAT> properties, then a vector index for (label, run).
+
+    A re-write keeps the index (it follows the new vectors as they land); only vectors of
+    another size need a new one, built after the last batch.
+    """
 
     kind = "embedding"
 
     def __init__(self, driver: neo4j.Driver, database: str, spec: GraphSpec, run_id: str,
-                 label: str, *, similarity: str = "cosine", batch_rows: int = 2_000,
-                 on_rows: ProgressFn | None = None, append: bool = False,
-                 index: bool = True, index_timeout_s: int = 600) -> None:
+                 label: str, *, similarity: str = "cosine",
+                 batch_rows: int = EMBEDDING_BATCH_ROWS, on_rows: ProgressFn | None = None,
+                 append: bool = False, index: bool = True, index_timeout_s: int = 600) -> None:
         if similarity not in ("cosine", "euclidean"):
             raise UserError(f"vector similarity must be cosine or euclidean, got {similarity!r}")
         self.names = names = naming.embedding_names(spec, run_id, label)
         self.similarity, self.index, self.index_timeout_s = similarity, index, index_timeout_s
         self.dims: set[int] = set()
+        self.stored_dims = {o["dimensions"] for o in manifest.outputs_of_run(
+            driver, database, run_id) if o["id"] == names.output_id and o.get("dimensions")}
         if append:  # new vectors must fit the run's vector index
-            self.dims.update(o["dimensions"] for o in
-                             manifest.outputs_of_run(driver, database, run_id)
-                             if o["id"] == names.output_id and o.get("dimensions"))
+            self.dims.update(self.stored_dims)
         props = {**names.identifiers(spec), "index": names.index, "similarity": similarity}
         super().__init__(driver, database, run_id, names.output_id, props,
-                         cypher.render("writeback/embedding", label=label),
+                         cypher.render("writeback/embedding_columns", label=label),
                          batch_rows=batch_rows, append=append, on_rows=on_rows,
                          what=f"{label} nodes", params={"property": names.property})
 
@@ -225,14 +291,27 @@ class EmbeddingSink(Sink):
         return [{"nid": nid, "vec": vec} for nid, vec in
                 zip(cpu_list(batch.nids), cpu_list(batch.vectors), strict=True)]
 
-    def clear(self) -> None:
-        clear_embeddings(self.driver, self.database, self.names)
+    def columns(self, rows: Rows) -> dict[str, list[Any]]:
+        return {"nids": [r["nid"] for r in rows], "vecs": [r["vec"] for r in rows]}
+
+    def stored_ids(self) -> np.ndarray:
+        n = self.names
+        return _read_ids(self.driver, self.database, cypher.render(
+            "writeback/stored_node_values", label=n.label, prop=n.property))
+
+    def remove(self, tx: neo4j.ManagedTransaction, ids: list[int]) -> int:
+        n = self.names
+        return _removed(tx, cypher.render("writeback/remove_node_values", label=n.label,
+                                          a=n.property, b=n.property, c=n.property), nids=ids)
 
     def before_finish(self) -> None:
         if not self.dims or not self.index:
             return
         dimensions = next(iter(self.dims))
         n = self.names
+        if self.stored_dims and self.stored_dims != {dimensions}:  # the old index does not fit
+            self.driver.execute_query(cypher.load("writeback/drop_index"), name=n.index,
+                                      database_=self.database)
         self.driver.execute_query(cypher.render("writeback/vector_index", label=n.label,
                                                 property=n.property),
                                   name=n.index, dimensions=dimensions,
@@ -245,20 +324,27 @@ class EmbeddingSink(Sink):
 
 class LinkSink(Sink):
     """Top-k predicted links per source as ``PREDICTED_<TYPE> {run, score, rank}`` (rank 1 =
-    best). The caller excludes links that already exist (see ``links.rank_links``)."""
+    best). The caller excludes links that already exist (see ``links.rank_links``).
+
+    An output that holds no links yet gets plain CREATEs; otherwise each source's old links
+    are replaced by its new ones in the same transaction (readers see one or the other).
+    """
 
     kind = "links"
 
     def __init__(self, driver: neo4j.Driver, database: str, spec: GraphSpec, run_id: str,
-                 edge_type: EdgeType | str, *, batch_rows: int = 10_000,
+                 edge_type: EdgeType | str, *, batch_rows: int = LINK_BATCH_ROWS,
                  on_rows: ProgressFn | None = None, append: bool = False) -> None:
         self.names = names = naming.link_names(spec, run_id, edge_type)
         source, _, target = names.edge_type
-        query = cypher.render("writeback/links", source=source, target=target,
-                              type=names.rel_type)
+        ids = {"source": source, "target": target, "type": names.rel_type}
+        self.create_query = cypher.render("writeback/create_links", **ids)
+        self._sources = np.zeros(0, dtype=bool)  # sources written so far (create mode)
+        self._create: bool | None = None  # decided at the first batch
         super().__init__(driver, database, run_id, names.output_id, names.identifiers(spec),
-                         query, batch_rows=batch_rows, append=append, on_rows=on_rows,
-                         what=f"{target} link targets", params={"run_id": run_id})
+                         cypher.render("writeback/links", **ids), batch_rows=batch_rows,
+                         append=append, on_rows=on_rows, what=f"{target} link targets",
+                         params={"run_id": run_id})
 
     def rows(self, batch: LinkBatch) -> Rows:
         out = []
@@ -269,14 +355,58 @@ class LinkSink(Sink):
                                               for r, (d, s) in enumerate(kept, start=1)]})
         return out
 
+    def statement(self, rows: Rows) -> tuple[str, dict[str, Any]]:
+        if self._create is None:
+            self._create = self._count_before == 0  # the output holds no links yet
+        if self._create and self._new_sources(rows):
+            links = [(r["src"], link) for r in rows for link in r["links"]]
+            return self.create_query, {
+                "run_id": self.run_id, "src": [s for s, _ in links],
+                "dst": [link["dst"] for _, link in links],
+                "score": [link["score"] for _, link in links],
+                "rank": [link["rank"] for _, link in links]}
+        return self.query, {**self.params, "rows": rows}
+
+    def _new_sources(self, rows: Rows) -> bool:
+        """True while no source comes twice (then CREATE cannot duplicate a link)."""
+        src = np.array([r["src"] for r in rows], dtype=np.int64)
+        if len(src) and src.max() >= len(self._sources):
+            grown = np.zeros(int(src.max()) * 2 + 1, dtype=bool)
+            grown[:len(self._sources)] = self._sources
+            self._sources = grown
+        if self._sources[src].any() or len(np.unique(src)) != len(src):
+            self._create = False  # from here on: replace per source
+            return False
+        self._sources[src] = True
+        return True
+
+    def written_ids(self, rows: Rows) -> list[int]:
+        return [r["src"] for r in rows]
+
     def weight(self, row: dict[str, Any]) -> int:
         return max(1, len(row["links"]))
 
     def expected(self, rows: Rows) -> int:
         return sum(len(r["links"]) for r in rows)
 
-    def clear(self) -> None:
-        clear_links(self.driver, self.database, self.names)
+    def distinct_items(self, written: np.ndarray) -> int:
+        # links per source vary: exact only while no source was written twice
+        return self._items if len(written) == len(self._written) else -1
+
+    def stored_ids(self) -> np.ndarray:
+        source, _, target = self.names.edge_type
+        return _read_ids(self.driver, self.database, cypher.render(
+            "writeback/stored_link_sources", source=source, type=self.names.rel_type,
+            target=target), run_id=self.run_id)
+
+    def remove(self, tx: neo4j.ManagedTransaction, ids: list[int]) -> int:
+        source, _, target = self.names.edge_type
+        return _removed(tx, cypher.render("writeback/remove_links", source=source,
+                                          type=self.names.rel_type, target=target),
+                        run_id=self.run_id, nids=ids)
+
+
+PAIR_SHIFT = 31  # pair id = source _nid << 31 | target _nid (ids below 2**31)
 
 
 class EdgeClassSink(Sink):
@@ -286,15 +416,16 @@ class EdgeClassSink(Sink):
 
     def __init__(self, driver: neo4j.Driver, database: str, spec: GraphSpec, run_id: str,
                  edge_type: EdgeType | str, *, classes: Sequence[Any],
-                 target: str | None = None, batch_rows: int = 10_000,
+                 target: str | None = None, batch_rows: int = EDGE_BATCH_ROWS,
                  on_rows: ProgressFn | None = None, append: bool = False) -> None:
         self.names = names = naming.edge_class_names(spec, run_id, edge_type, target)
         source, rel_type, dst_label = names.edge_type
         rel = spec.relation(names.edge_type)
         self.values = _class_values(classes, rel.properties[names.target],
                                     f"{rel_type}.{names.target}")
-        query = cypher.render("writeback/edge_class", source=source, type=rel_type,
-                              target=dst_label, pred=names.pred, prob=names.prob)
+        self.ends = {"source": source, "type": rel_type, "target": dst_label}
+        query = cypher.render("writeback/edge_class_columns", **self.ends, pred=names.pred,
+                              prob=names.prob)
         super().__init__(driver, database, run_id, names.output_id,
                          {**names.identifiers(spec), "classes": self.values}, query,
                          batch_rows=batch_rows, append=append, on_rows=on_rows,
@@ -306,8 +437,25 @@ class EdgeClassSink(Sink):
                 for s, d, i, p in zip(cpu_list(batch.src), cpu_list(batch.dst), index, prob,
                                       strict=True)]
 
-    def clear(self) -> None:
-        clear_edge_classes(self.driver, self.database, self.names)
+    def columns(self, rows: Rows) -> dict[str, list[Any]]:
+        return {"src": [r["src"] for r in rows], "dst": [r["dst"] for r in rows],
+                "preds": [r["pred"] for r in rows], "probs": [r["prob"] for r in rows]}
+
+    def written_ids(self, rows: Rows) -> list[int]:
+        return [(r["src"] << PAIR_SHIFT) | r["dst"] for r in rows]
+
+    def stored_ids(self) -> np.ndarray:
+        query = cypher.render("writeback/stored_edge_pairs", **self.ends, pred=self.names.pred)
+        with self.driver.session(database=self.database) as session:
+            pairs = session.execute_read(lambda tx: [(r[0] << PAIR_SHIFT) | r[1]
+                                                     for r in tx.run(query)])
+        return np.array(pairs, dtype=np.int64)
+
+    def remove(self, tx: neo4j.ManagedTransaction, ids: list[int]) -> int:
+        mask = (1 << PAIR_SHIFT) - 1
+        return _removed(tx, cypher.render("writeback/remove_edge_values", **self.ends,
+                                          pred=self.names.pred, prob=self.names.prob),
+                        src=[i >> PAIR_SHIFT for i in ids], dst=[i & mask for i in ids])
 
 
 # ---- one output from one stream ------------------------------------------------------------------
@@ -347,19 +495,36 @@ def _drain(sink: Sink, batches: Iterable[Any]) -> WriteStats:
     return sink.stats
 
 
-def _write_batch(tx: neo4j.ManagedTransaction, query: str, rows: Rows, params: dict[str, Any],
-                 output_id: str, expected: int, what: str) -> int:
+def _write_batch(tx: neo4j.ManagedTransaction, query: str, params: dict[str, Any],
+                 output_id: str, expected: int, what: str,
+                 nids: Callable[[], list[int]]) -> int:
     """One transaction: the batch and its count, or nothing (the driver may call this again)."""
-    record = tx.run(query, rows=rows, **params).single(strict=True)
+    record = tx.run(query, params).single(strict=True)
     written, added = record["written"], record["added"]
     if written != expected:
-        nids = sorted({r.get("nid", r.get("src")) for r in rows})
+        ids = nids()
         raise MissingInGraph(
             f"{expected - written} of {expected} {what} in a batch (by {NID} in "
-            f"{nids[0]}..{nids[-1]}) are not in the graph: it changed since the run was "
+            f"{ids[0]}..{ids[-1]}) are not in the graph: it changed since the run was "
             "trained; reload the graph or score new nodes with `lmgnn predict`")
     manifest.count_batch(tx, output_id, added)
     return written
+
+
+def _remove_batch(tx: neo4j.ManagedTransaction, sink: Sink, ids: list[int]) -> int:
+    removed = sink.remove(tx, ids)
+    manifest.count_batch(tx, sink.output_id, -removed)
+    return removed
+
+
+def _removed(tx: neo4j.ManagedTransaction, query: str, **params: Any) -> int:
+    return int(tx.run(query, params).single(strict=True)["removed"])
+
+
+def _read_ids(driver: neo4j.Driver, database: str, query: str, **params: Any) -> np.ndarray:
+    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
+        ids = session.execute_read(lambda tx: [r[0] for r in tx.run(query, params)])
+    return np.array(ids, dtype=np.int64)
 
 
 _CASTS: dict[str, Callable[[Any], Any]] = {"string": str, "int": int, "float": float,

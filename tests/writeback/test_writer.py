@@ -12,14 +12,20 @@ from lmgnn.spec import SpecError
 from lmgnn.writeback import (
     EdgeClassBatch,
     EmbeddingBatch,
+    LinkBatch,
+    LinkSink,
     MissingInGraph,
     NodeClassBatch,
+    NodeClassSink,
     predict_links,
     write_edge_classes,
     write_embeddings,
     write_links,
     write_node_classes,
 )
+from lmgnn.writeback.queries import run_query
+
+from .conftest import PURCHASES
 
 RUN = "r1"
 # the tiny shop graph of conftest.py
@@ -218,3 +224,82 @@ def test_names_from_users_are_checked(shop):
                            classes=CATEGORIES)
     assert shop.db.run("MATCH (n) WHERE n:ModelRun OR n:LmgnnOutput RETURN count(n) AS n"
                        )[0]["n"] == 0
+
+
+# ---- re-writes: readers always see a complete run; the swap leaves nothing behind -----------
+def test_readers_see_a_complete_run_while_its_node_classes_are_rewritten(shop):
+    old, new = probs(N_PRODUCTS, 3, seed=10), probs(N_PRODUCTS, 3, seed=11)
+    args = (shop.driver, shop.database, shop.spec, RUN, "Product")
+    write_node_classes(*args, node_batches(old, 5), classes=CATEGORIES)
+    before, after = expected_node_classes(old, False), expected_node_classes(new, False)
+    with NodeClassSink(*args, classes=CATEGORIES, batch_rows=2) as sink:
+        sink.add(next(node_batches(new, 4)))  # two transactions landed, the rest not yet
+        _, rows = run_query(shop.driver, shop.database, "accuracy_by_class")  # run = latest
+        assert sum(r["nodes"] for r in rows) == N_PRODUCTS
+        assert read_node_classes(shop) == {n: (after if n < 4 else before)[n]
+                                           for n in range(N_PRODUCTS)}
+        assert (output(shop, "node_class")["status"], output(shop, "node_class")["count"]) == (
+            "rewriting", N_PRODUCTS)
+        for batch in list(node_batches(new, 4))[1:]:
+            sink.add(batch)
+    assert read_node_classes(shop) == after
+    assert (output(shop, "node_class")["status"], output(shop, "node_class")["count"]) == (
+        "complete", N_PRODUCTS)
+
+
+def link_batch(src: list[int], seed: int, k: int = 3) -> LinkBatch:
+    """Top-k distinct non-purchased products per source (random scores, best first)."""
+    g = torch.Generator().manual_seed(seed)
+    bought = {(q, p) for q, p, _ in PURCHASES}
+    dst = [[p for p in torch.randperm(N_PRODUCTS, generator=g).tolist()
+            if (q, p) not in bought][:k] for q in src]
+    score = torch.sort(torch.rand(len(src), k, generator=g), dim=1, descending=True).values
+    return LinkBatch(torch.tensor(src), torch.tensor(dst), score)
+
+
+def test_readers_see_every_sources_links_while_links_are_rewritten(shop):
+    args = (shop.driver, shop.database, shop.spec, RUN, "PURCHASED")
+    first = link_batch(list(range(N_QUERIES)), seed=12)
+    write_links(*args, [first], batch_rows=4)  # a new output: plain CREATEs
+    old = read_links(shop)
+    assert {q: [p for p, _, _ in v] for q, v in old.items()} == {
+        q: first.dst[q].tolist() for q in range(N_QUERIES)}
+    second = link_batch(list(range(N_QUERIES)), seed=13)
+    with LinkSink(*args, batch_rows=3) as sink:
+        sink.add(LinkBatch(second.src[:2], second.dst[:2], second.score[:2]))
+        _, rows = run_query(shop.driver, shop.database, "top_links", {"limit": "100"})
+        assert len(rows) == N_QUERIES * 3  # every source still has its complete top-3
+        mid = read_links(shop)
+        assert {q: [p for p, _, _ in mid[q]] for q in (0, 1)} == {
+            q: second.dst[q].tolist() for q in (0, 1)}
+        assert all(mid[q] == old[q] for q in range(2, N_QUERIES))
+        sink.add(LinkBatch(second.src[2:], second.dst[2:], second.score[2:]))
+    assert {q: [p for p, _, _ in v] for q, v in read_links(shop).items()} == {
+        q: second.dst[q].tolist() for q in range(N_QUERIES)}
+    # a re-write for fewer sources removes the others' links; the count stays exact
+    stats = write_links(*args, [link_batch([0, 1], seed=14)])
+    assert sorted(read_links(shop)) == [0, 1] and stats.removed == (N_QUERIES - 2) * 3
+    assert output(shop, "links")["count"] == 6 == shop.db.run(
+        "MATCH ()-[r:PREDICTED_PURCHASED]->() RETURN count(r) AS n")[0]["n"]
+
+
+def test_edge_class_and_embedding_rewrites_leave_no_leftovers(shop):
+    src = torch.tensor([q for q, _, _ in PURCHASES])
+    dst = torch.tensor([d for _, d, _ in PURCHASES])
+    p = probs(len(PURCHASES), 4, seed=15)
+    args = (shop.driver, shop.database, shop.spec, RUN, "PURCHASED")
+    write_edge_classes(*args, [EdgeClassBatch(src, dst, p)], classes=ESCI)
+    stats = write_edge_classes(*args, [EdgeClassBatch(src[:5], dst[:5], p[:5])], classes=ESCI)
+    assert stats.removed == len(PURCHASES) - 5
+    assert shop.db.run("MATCH ()-[r:PURCHASED]->() WHERE r.pred_esci__r1 IS NOT NULL "
+                       "RETURN count(r) AS n")[0]["n"] == 5 == output(shop, "edge_class")["count"]
+    emb = (shop.driver, shop.database, shop.spec, RUN, "Product")
+    write_embeddings(*emb, [EmbeddingBatch(torch.arange(N_PRODUCTS), torch.randn(N_PRODUCTS, 8))])
+    smaller = torch.randn(4, 12)  # another size: the vector index is rebuilt for it
+    write_embeddings(*emb, [EmbeddingBatch(torch.arange(4), smaller)])
+    stored = shop.db.run("MATCH (p:Product) WHERE p.emb__r1 IS NOT NULL "
+                         "RETURN p._nid AS nid, p.emb__r1 AS v ORDER BY nid")
+    assert [r["v"] for r in stored] == smaller.tolist()
+    index = shop.db.run("SHOW VECTOR INDEXES YIELD name, options WHERE name = 'emb_Product__r1' "
+                        "RETURN options.indexConfig['vector.dimensions'] AS d")
+    assert index == [{"d": 12}] and output(shop, "embedding")["dimensions"] == 12
