@@ -9,6 +9,7 @@ markup), so values such as ``[/x]`` from user files are shown as they are.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Iterator
 
@@ -40,6 +41,9 @@ _RERUN = {
 def run(app: Callable[[], object], err: Console, argv: list[str] | None = None) -> None:
     """Call the Typer ``app``; turn user errors, Ctrl-C and a lost server into one line."""
     argv = sys.argv[1:] if argv is None else argv
+    # the driver logs a lost connection as an error record; Python's last-resort handler
+    # would print it above our line. Configured logging still gets the records.
+    logging.getLogger("neo4j").addHandler(logging.NullHandler())
     try:
         app()
     except SystemExit as exc:
@@ -57,7 +61,7 @@ def run(app: Callable[[], object], err: Console, argv: list[str] | None = None) 
             sys.exit(EXIT_INTERRUPTED)
         lost = _caused_by(exc, *LOST_SERVER)
         if lost is not None:
-            _say(err, "error", f"lost the connection to Neo4j ({_first_line(lost)}): the "
+            _say(err, "error", f"lost the connection to Neo4j ({type(lost).__name__}): the "
                  f"server stopped or cannot be reached. Once it is up again (`lmgnn db "
                  f"start`), {rerun_hint(argv)}")
             sys.exit(EXIT_ERROR)
@@ -68,7 +72,7 @@ def run(app: Callable[[], object], err: Console, argv: list[str] | None = None) 
 
 
 def rerun_hint(argv: list[str]) -> str:
-    command = next((a for a in argv if not a.startswith("-")), "")
+    command = next((a for a in argv if not a.startswith("-")), "")  # commands come first
     return _RERUN.get(command, "re-running the same command completes the work")
 
 
@@ -88,8 +92,3 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 def _caused_by(exc: BaseException, *kinds: type[BaseException]) -> BaseException | None:
     return next((e for e in _chain(exc) if isinstance(e, kinds)), None)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:200]

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import neo4j
 from neo4j import GraphDatabase
-from neo4j.exceptions import AuthError, ConfigurationError, ServiceUnavailable
+from neo4j.exceptions import AuthError, ClientError, ConfigurationError, ServiceUnavailable
 
 from lmgnn import cypher_files as cypher
 from lmgnn.config import Settings, load_settings
@@ -45,6 +45,14 @@ def open_driver(settings: Settings | None = None) -> neo4j.Driver:
             f"Neo4j at {settings.uri} refused user {settings.user!r}: wrong password "
             f"(taken from {where}). Set NEO4J_PASSWORD to the server's password."
         ) from exc
+    except ClientError as exc:
+        driver.close()
+        if exc.code != "Neo.ClientError.Security.AuthenticationRateLimit":
+            raise
+        raise WrongPassword(
+            f"Neo4j at {settings.uri} refused user {settings.user!r} for now: too many failed "
+            "logins in a row lock the user for a few seconds (someone tried wrong passwords); "
+            "wait and re-run") from exc
     except (ServiceUnavailable, OSError) as exc:
         driver.close()
         hint = "run `lmgnn db start`" if settings.is_local else "check the server is up"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
+import pytest
+from neo4j.exceptions import ServiceUnavailable
 from rich.console import Console
 
+from lmgnn.cli import failures
 from lmgnn.cli.query import result_table
 from lmgnn.writeback import queries
 
@@ -61,3 +65,48 @@ def test_unknown_command_errors_stay_click_errors(tmp_path: Path) -> None:
     """Usage errors keep Typer's own message and exit code 2."""
     result = lmgnn("load", "--no-such-flag", env=_env(tmp_path))
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def _ends(app, argv: list[str]) -> tuple[int, str]:
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as stop:
+        failures.run(app, Console(file=out, width=80), argv)
+    return stop.value.code, out.getvalue()
+
+
+def test_error_raised_while_unwinding_ctrl_c_is_an_interruption() -> None:
+    """Ctrl-C in writeback surfaced as a 133-line BufferError traceback."""
+    def app() -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise BufferError("Existing exports of data: object cannot be re-sized") from None
+
+    code, text = _ends(app, ["writeback", "--run", "r1"])
+    assert code == 130
+    assert text == ("interrupted: re-run the same `lmgnn writeback` command: it replaces the "
+                    "run's partial outputs and completes them\n")
+
+
+def test_lost_server_is_one_line_with_what_completes_the_work() -> None:
+    def app() -> None:
+        try:
+            raise ConnectionResetError("Connection reset by peer")
+        except ConnectionResetError as exc:
+            raise ServiceUnavailable("Failed to read from defunct connection\n  details") from exc
+
+    code, text = _ends(app, ["writeback", "--run", "r1", "--uri", "bolt://x"])
+    assert code == 1
+    assert text.count("\n") == 1 and "Traceback" not in text
+    assert text.startswith("error: lost the connection to Neo4j (ServiceUnavailable): the "
+                           "server stopped or cannot be reached.")
+    assert "re-run the same `lmgnn writeback` command" in text
+
+
+def test_other_exceptions_keep_their_traceback() -> None:
+    """Bugs are not dressed up as user errors."""
+    def app() -> None:
+        raise ZeroDivisionError("bug")
+
+    with pytest.raises(ZeroDivisionError):
+        failures.run(app, Console(file=io.StringIO()), ["load"])
