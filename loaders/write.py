@@ -121,7 +121,7 @@ def write_nodes(driver: neo4j.Driver, database: str, node: NodeType, data_dir: P
     """New keys are CREATEd, stored ones updated (MERGE on the key); each key once, where it
     first appears. Batches of one label go ``threads`` at a time: their keys differ, so they
     take no locks in common."""
-    create = cypher.render("load/create_nodes", label=node.label, key=node.key, nid=NID)
+    create = cypher.render("load/create_nodes", label=node.label)
     update = cypher.render("load/update_nodes", label=node.label, key=node.key, nid=NID)
     props = [p for p in node.properties if p != node.key]
     task = progress.task(f"nodes {node.label}", total=total)
@@ -139,12 +139,18 @@ def write_nodes(driver: neo4j.Driver, database: str, node: NodeType, data_dir: P
                 nids = ids.lookup(keys)
                 maps = _prop_maps(chunk, props)
                 fresh = nids >= ids.first_new
-                for mask, query in ((first & fresh, create), (first & ~fresh, update)):
-                    rows = np.flatnonzero(mask)
-                    for lo in range(0, len(rows), BATCH_ROWS):
-                        take = rows[lo:lo + BATCH_ROWS]
-                        yield query, {"keys": keys[take].tolist(), "nids": nids[take].tolist(),
-                                      "props": [maps[i] for i in take]}, len(take)
+                new = np.flatnonzero(first & fresh)
+                for lo in range(0, len(new), BATCH_ROWS):
+                    take = new[lo:lo + BATCH_ROWS]
+                    yield create, {"rows": [
+                        {node.key: k, NID: n, **{p: v for p, v in maps[i].items() if v is not None}}
+                        for k, n, i in zip(keys[take].tolist(), nids[take].tolist(), take,
+                                           strict=True)]}, len(take)
+                stored = np.flatnonzero(first & ~fresh)
+                for lo in range(0, len(stored), BATCH_ROWS):
+                    take = stored[lo:lo + BATCH_ROWS]
+                    yield update, {"keys": keys[take].tolist(), "nids": nids[take].tolist(),
+                                   "props": [maps[i] for i in take]}, len(take)
                 progress.advance(task, int(len(chunk) - first.sum()))  # repeats: nothing
 
     _run_parallel(driver, database, batches(), counts, progress, task, threads)
