@@ -105,7 +105,8 @@ def bulk_import(settings: Settings, database: str, nodes: Sequence[str],
         started = time.perf_counter()
         with log.open("wb") as out:
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                    stdin=subprocess.DEVNULL, cwd=work_dir)
+                                    stdin=subprocess.DEVNULL, cwd=work_dir,
+                                    umask=server.PRIVATE_UMASK)  # store files 0600
             peak = _wait_with_peak_rss(proc)
         seconds = time.perf_counter() - started
     finally:
