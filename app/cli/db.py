@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lmgnn.cli.common import DatabaseOpt, UriOpt, UserOpt, console
-from lmgnn.config import load_settings
+from lmgnn.config import Settings, load_settings
 from lmgnn.db import connect, graph_counts, server
 from lmgnn.db.connection import server_info
 
@@ -41,6 +41,26 @@ def start(uri: UriOpt = None, data_dir: DataDirOpt = None) -> None:
                       f"Browser: http://127.0.0.1:{settings.http_port}/browser/)")
     console.print(f"password: from {settings.sources.get('password', 'nowhere')}",
                   markup=False)
+    _print_style(settings)
+
+
+def _print_style(settings: Settings) -> None:
+    """The Browser style of the stored graph, as the one line to paste (nothing without one)."""
+    from lmgnn.browser.style import style_line
+    from lmgnn.errors import ConnectionFailed
+    from lmgnn.spec_store import stored_spec
+
+    try:
+        with connect(settings) as (driver, db):
+            spec = stored_spec(driver, db)
+    except ConnectionFailed:
+        return
+    if spec is None:
+        console.print("Browser style: `lmgnn db start` prints one once a graph is loaded.")
+        return
+    console.print(f"Browser style for graph {escape(spec.name)!r} (captions from text, "
+                  "predicted links in red): paste this line into Browser's editor and run it:")
+    console.print(style_line(spec), markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

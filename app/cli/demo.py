@@ -3,7 +3,8 @@
 Start (or reuse) Neo4j -> load the synthetic query-purchase-product graph -> train `lmgnn`
 (packaged MiniLM + GNN) on product categories and a quick GNN on purchases -> write back
 predictions, embeddings (vector indexes) and predicted links -> print a few library queries ->
-say how to look at it all in Neo4j Browser.
+write an HTML report of each run -> say how to look at it all in Neo4j Browser (and print the
+`:style` line that captions nodes by their text and draws predicted links in red).
 
 The database is checked before any work: one that holds another graph (or a synthetic shop of
 other sizes) stops the demo with what to do (`--replace`, or another database). Each step's
@@ -93,7 +94,16 @@ def demo(
         _show(driver, db, "similar", {"run": node_run.run_id, "key": first, "k": "5"})
         if link_run:
             _show(driver, db, "top_links", {"run": link_run.run_id, "limit": "10"})
+
+        _step(6, "a report of each run (HTML with plots, also recorded on its (:ModelRun))")
+        for run in [node_run, *([link_run] if link_run else [])]:
+            console.print(f"   {_report(driver, db, run.path)}", markup=False,
+                          highlight=False, soft_wrap=True)
+        style = _style_line(driver, db)
     _browser_help(settings, node_run.run_id, link_run.run_id if link_run else None)
+    console.print("Captions from text and predicted links in red: paste this line into "
+                  "Browser's editor and run it:")
+    console.print(style, markup=False, highlight=False, soft_wrap=True)
 
 
 def _check_database(driver, db: str, spec, sizes: dict[str, int]) -> None:
@@ -151,6 +161,22 @@ def _first_product(driver, db: str) -> str:
 
     spec = require_spec(driver, db)
     return node_keys(driver, db, spec, {"Product": {0}})[("Product", 0)]
+
+
+def _report(driver, db: str, run_path) -> object:
+    from lmgnn.report import build_report
+    from lmgnn.report.record import record_report
+
+    report = build_report([run_path])
+    record_report(driver, db, [report.runs[0].run_id], str(report.path.resolve()))
+    return report.path
+
+
+def _style_line(driver, db: str) -> str:
+    from lmgnn.browser.style import style_line
+    from lmgnn.spec_store import require_spec
+
+    return style_line(require_spec(driver, db))
 
 
 def _browser_help(settings: Settings, node_run: str, link_run: str | None) -> None:

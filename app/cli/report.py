@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from lmgnn.cli.common import DatabaseOpt, UriOpt, UserOpt, console, err_console
 from lmgnn.cli.train import RunsOpt, runs_dir
@@ -31,7 +32,9 @@ def report(
 
     root = runs_dir(runs_root)
     result = build_report([resolve_run(r, root) for r in runs], out)
-    console.print(f"[green]report[/] {result.path} ({len(result.images)} plots)")
+    n = len(result.images)
+    console.print(f"[green]report[/] {escape(str(result.path))} "
+                  f"({n} plot{'' if n == 1 else 's'})", soft_wrap=True)
     if record:
         record_path(result.path, [r.run_id for r in result.runs], uri, user, database)
 
