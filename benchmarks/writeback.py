@@ -9,10 +9,13 @@ Run (starts a throwaway local Neo4j on free ports, builds a graph with Cypher; ~
 ``--use-configured`` uses the server of NEO4J_URI / the config file instead (it must be empty:
 the benchmark wipes it). Predictions are random tensors (the model is not what is measured):
 node classes (12 classes) on every product, embeddings (``--dim``) with their vector index,
-top-k links per query and edge classes on every purchase. Each is written with the default
-transaction size, with a small one, and one row per transaction (on a slice: the naive way),
-so the ratios show side by side; a re-write (which first clears the run's old values) is
-timed too. Ranking (scoring every product per query, excluding purchases) is timed apart.
+top-k links per query and edge classes on every purchase. Each output is written four ways in
+one run, side by side: ``naive`` (one row per transaction, on a ``--naive`` slice), ``before``
+(the writer as it was before issue 17: clear first, one row map per item, 10,000 per
+transaction; emulated here with its own statements), ``now`` (the writer: parallel lists,
+measured batch sizes, links by CREATE into an empty output) and ``now, re-write`` (the same
+output again: overwritten in place, readable throughout, leftovers removed). Ranking (scoring
+every product per query, excluding purchases) is timed apart.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import socket
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -41,6 +45,12 @@ SPEC = {
     "relationships": [{"type": "PURCHASED", "source": "Query", "target": "Product",
                        "properties": {"esci": "string"}, "label": "esci"}],
 }
+
+
+@dataclass
+class WriteStatsLike:
+    items: int
+    seconds: float
 
 
 def build_graph(driver, database: str, products: int, queries: int, per_query: int) -> None:
@@ -112,40 +122,145 @@ def measure(args: argparse.Namespace, driver, database: str) -> list[dict]:
             yield EdgeClassBatch(src[sl], dst[sl], torch.rand(src[sl].numel(), 4,
                                                              generator=gen).softmax(1))
 
-    def timed(name: str, props: int, fn, n: int, batch_rows: int, note: str = "") -> None:
+    def before(kind: str, label_or_rel: str, batches, batch_rows: int, **names) -> WriteStatsLike:
+        """The writer as it was before issue 17: clear the run's old values first, then one
+        UNWIND of row maps per transaction (old statements, old sizes), counted in the tx."""
+        from lmgnn import cypher_files as cypher
+        from lmgnn.writeback import clear, manifest, naming
+
+        t0 = time.perf_counter()
+        run_id = "run_before"
+        if kind == "node_class":
+            n = naming.node_class_names(spec, run_id, label_or_rel)
+            clear.clear_node_classes(driver, database, n)
+            query = cypher.render("writeback/node_class", label=n.label, pred=n.pred,
+                                  prob=n.prob, dist=n.dist)
+            oid, params = n.output_id, {}
+        elif kind == "embedding":
+            n = naming.embedding_names(spec, run_id, label_or_rel)
+            clear.clear_embeddings(driver, database, n)
+            query = cypher.render("writeback/embedding", label=n.label)
+            oid, params = n.output_id, {"property": n.property}
+        elif kind == "links":
+            n = naming.link_names(spec, run_id, label_or_rel)
+            clear.clear_links(driver, database, n)
+            query = cypher.render("writeback/links", source="Query", target="Product",
+                                  type=n.rel_type)
+            oid, params = n.output_id, {"run_id": run_id}
+        else:
+            n = naming.edge_class_names(spec, run_id, label_or_rel)
+            clear.clear_edge_classes(driver, database, n)
+            query = cypher.render("writeback/edge_class", source="Query", type="PURCHASED",
+                                  target="Product", pred=n.pred, prob=n.prob)
+            oid, params = n.output_id, {}
+        manifest.ensure_schema(driver, database)
+        manifest.begin_output(driver, database, run_id, oid, kind, {})
+        items = tx_count = 0
+
+        def work(tx, rows):
+            rec = tx.run(query, rows=rows, **params).single()
+            manifest.count_batch(tx, oid, rec["added"])
+            return rec["written"]
+
+        with driver.session(database=database) as session:
+            buffer: list = []
+            load = 0
+            for rows in batches:
+                for row in rows:  # links weigh their number of links, as the old writer did
+                    buffer.append(row)
+                    load += max(1, len(row["links"])) if kind == "links" else 1
+                    if load >= batch_rows:
+                        items += session.execute_write(work, buffer)
+                        tx_count += 1
+                        buffer, load = [], 0
+            if buffer:
+                items += session.execute_write(work, buffer)
+        manifest.finish_output(driver, database, oid)
+        return WriteStatsLike(items, time.perf_counter() - t0)
+
+    def timed(name: str, way: str, props: int, fn, n: int, batch_rows: int | None,
+              note: str = "") -> None:
         t = time.perf_counter()
         stats = fn(n, batch_rows)
         s = time.perf_counter() - t
-        if stats.index_seconds:  # the index build, apart from the writes
-            note = f"+ {stats.index_seconds:.1f} s vector index"
-            s -= stats.index_seconds
-        rows.append({"output": name, "items": stats.items, "tx rows": batch_rows,
-                     "seconds": s, "items/s": stats.items / s,
+        index_s = getattr(stats, "index_seconds", 0.0)
+        if index_s:  # the index build, apart from the writes
+            note = (note + f" + {index_s:.1f} s vector index").strip()
+            s -= index_s
+        rows.append({"output": name, "way": way, "items": stats.items,
+                     "tx rows": batch_rows or 0, "seconds": s, "items/s": stats.items / s,
                      "props/s": stats.items * props / s, "note": note})
-        print(f"  {name:<28} rows/tx {batch_rows:>6}: {stats.items:>9,} in {s:7.2f} s "
-              f"{note}", flush=True)
+        print(f"  {name:<24} {way:<14} rows/tx {batch_rows or 0:>6}: {stats.items:>9,} in "
+              f"{s:7.2f} s {note}", flush=True)
+
+    from lmgnn.writeback.writer import NodeClassSink
+
+    def old_node_rows(n):
+        sink = NodeClassSink(driver, database, spec, "tmp_rows", "Product", classes=CLASSES)
+        for b in node_batches(n):
+            yield sink.rows(b)
+
+    def old_emb_rows(n):
+        for b in emb_batches(n):
+            yield [{"nid": i, "vec": v} for i, v in zip(b.nids.tolist(), b.vectors.tolist(),
+                                                        strict=True)]
+
+    def old_link_rows(n):
+        from lmgnn.writeback.writer import LinkSink
+        sink = LinkSink(driver, database, spec, "tmp_rows", "PURCHASED")
+        for b in link_batches(n):
+            yield sink.rows(b)
+
+    def old_edge_rows(n):
+        from lmgnn.writeback.writer import EdgeClassSink
+        sink = EdgeClassSink(driver, database, spec, "tmp_rows", "PURCHASED",
+                             classes=["E", "S", "C", "I"])
+        for b in edge_batches(n):
+            yield sink.rows(b)
 
     args_ = (driver, database, spec)
-    naive = args.naive
-    for batch_rows, n, note in ((10_000, n_p, ""), (1_000, n_p, ""), (1, naive, "naive")):
-        timed("node class (pred+prob)", 2, lambda n, b: write_node_classes(
-            *args_, "run1", "Product", node_batches(n), classes=CLASSES, batch_rows=b),
-            n, batch_rows, note)
-    timed("node class re-write", 2, lambda n, b: write_node_classes(
-        *args_, "run1", "Product", node_batches(n), classes=CLASSES, batch_rows=b),
-        n_p, 10_000, "clears first")
-    timed("node class + distribution", 3, lambda n, b: write_node_classes(
-        *args_, "run1", "Product", node_batches(n), classes=CLASSES, distribution=True,
-        batch_rows=b), n_p, 10_000)
-    for batch_rows, n, note in ((2_000, n_p, ""), (1, naive, "naive")):
-        timed(f"embedding {dim}-d", 1, lambda n, b: write_embeddings(
-            *args_, "run1", "Product", emb_batches(n), batch_rows=b), n, batch_rows, note)
-    for batch_rows, n, note in ((10_000, n_q, ""), (1_000, n_q, ""), (1, naive // k, "naive")):
-        timed(f"predicted links (k={k})", 3, lambda n, b: write_links(
-            *args_, "run1", "PURCHASED", link_batches(n), batch_rows=b), n, batch_rows, note)
-    timed("edge class (pred+prob)", 2, lambda n, b: write_edge_classes(
-        *args_, "run1", "PURCHASED", edge_batches(n), classes=["E", "S", "C", "I"],
-        batch_rows=b), src.numel(), 10_000)
+    naive, n_e = args.naive, src.numel()
+    run = {"naive": "run_naive"}  # naive writes its own output; the others write run1
+
+    def node(n, b, way="now"):
+        return write_node_classes(*args_, run.get(way, "run1"), "Product", node_batches(n),
+                                  classes=CLASSES, **({"batch_rows": b} if b else {}))
+
+    def emb(n, b, way="now"):
+        return write_embeddings(*args_, run.get(way, "run1"), "Product", emb_batches(n),
+                                **({"batch_rows": b} if b else {}))
+
+    def links(n, b, way="now"):
+        return write_links(*args_, run.get(way, "run1"), "PURCHASED", link_batches(n),
+                           **({"batch_rows": b} if b else {}))
+
+    def edge(n, b, way="now"):
+        return write_edge_classes(*args_, run.get(way, "run1"), "PURCHASED", edge_batches(n),
+                                  classes=["E", "S", "C", "I"],
+                                  **({"batch_rows": b} if b else {}))
+
+    timed("node class (pred+prob)", "naive", 2, lambda n, b: node(n, b, "naive"), naive, 1)
+    timed("node class (pred+prob)", "before", 2, lambda n, b: before(
+        "node_class", "Product", old_node_rows(n), b), n_p, 10_000)
+    timed("node class (pred+prob)", "now", 2, node, n_p, None)
+    timed("node class (pred+prob)", "now, re-write", 2, node, n_p, None,
+          "readable throughout")
+    timed(f"embedding {dim}-d", "naive", 1, lambda n, b: emb(n, b, "naive"), naive, 1)
+    timed(f"embedding {dim}-d", "before", 1, lambda n, b: before(
+        "embedding", "Product", old_emb_rows(n), b), n_p, 2_000, "index dropped first")
+    timed(f"embedding {dim}-d", "now", 1, emb, n_p, None)
+    timed(f"embedding {dim}-d", "now, re-write", 1, emb, n_p, None, "index kept online")
+    timed(f"predicted links (k={k})", "naive", 3, lambda n, b: links(n, b, "naive"),
+          naive // k, 1)
+    timed(f"predicted links (k={k})", "before", 3, lambda n, b: before(
+        "links", "PURCHASED", old_link_rows(n), b), n_q, 10_000)
+    timed(f"predicted links (k={k})", "now", 3, links, n_q, None, "CREATE")
+    timed(f"predicted links (k={k})", "now, re-write", 3, links, n_q, None,
+          "replace per source")
+    timed("edge class (pred+prob)", "naive", 2, lambda n, b: edge(n, b, "naive"), naive, 1)
+    timed("edge class (pred+prob)", "before", 2, lambda n, b: before(
+        "edge_class", "PURCHASED", old_edge_rows(n), b), n_e, 10_000)
+    timed("edge class (pred+prob)", "now", 2, edge, n_e, None)
 
     # ranking alone: every product scored per query, purchases excluded (read from Neo4j)
     q_emb, p_emb = torch.randn(n_q, dim, generator=gen), torch.randn(n_p, dim, generator=gen)
@@ -155,7 +270,7 @@ def measure(args: argparse.Namespace, driver, database: str) -> list[dict]:
     ranked = sum(b.src.numel() for b in predict_links(driver, database, spec, "PURCHASED",
                                                        sources, p_emb, k))
     s = time.perf_counter() - t
-    rows.append({"output": f"rank top-{k} of {n_p:,}", "items": ranked, "tx rows": 0,
+    rows.append({"output": f"rank top-{k} of {n_p:,}", "way": "-", "items": ranked, "tx rows": 0,
                  "seconds": s, "items/s": ranked / s, "props/s": 0.0,
                  "note": "sources/s, no writes"})
     return rows
@@ -166,18 +281,22 @@ def print_table(rows: list[dict], args: argparse.Namespace) -> None:
     from rich.table import Table
 
     table = Table(title=f"writeback: {args.products:,} products, {args.queries:,} queries, "
-                        f"dim {args.dim}, k {args.top_k}")
-    for col in ("output", "rows/tx", "items", "seconds", "items/s", "properties/s",
-                "vs naive", "note"):
-        table.add_column(col, justify="left" if col in ("output", "note") else "right")
-    naive = {r["output"]: r["items/s"] for r in rows if r["tx rows"] == 1}
+                        f"dim {args.dim}, k {args.top_k}; one run, side by side")
+    for col in ("output", "way", "rows/tx", "items", "seconds", "items/s", "properties/s",
+                "vs before", "vs naive", "note"):
+        table.add_column(col, justify="left" if col in ("output", "way", "note") else "right")
+    naive = {r["output"]: r["items/s"] for r in rows if r["way"] == "naive"}
+    base = {r["output"]: r["items/s"] for r in rows if r["way"] == "before"}
     for r in rows:
-        ratio = (f"{r['items/s'] / naive[r['output']]:.0f}x" if r["output"] in naive
-                 and r["tx rows"] != 1 else "")
-        table.add_row(r["output"], str(r["tx rows"] or "-"), f"{r['items']:,}",
+        vs_before = (f"{r['items/s'] / base[r['output']]:.1f}x" if r["output"] in base
+                     and r["way"].startswith("now") else "")
+        vs_naive = (f"{r['items/s'] / naive[r['output']]:.0f}x" if r["output"] in naive
+                    and r["way"] != "naive" else "")
+        table.add_row(r["output"], r["way"], str(r["tx rows"] or "default"), f"{r['items']:,}",
                       f"{r['seconds']:.2f}", f"{r['items/s']:,.0f}",
-                      f"{r['props/s']:,.0f}" if r["props/s"] else "-", ratio, r["note"])
-    Console(width=150).print(table)
+                      f"{r['props/s']:,.0f}" if r["props/s"] else "-", vs_before, vs_naive,
+                      r["note"])
+    Console(width=170).print(table)
 
 
 def main() -> None:

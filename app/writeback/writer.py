@@ -342,7 +342,7 @@ class LinkSink(Sink):
         self._sources = np.zeros(0, dtype=bool)  # sources written so far (create mode)
         self._create: bool | None = None  # decided at the first batch
         super().__init__(driver, database, run_id, names.output_id, names.identifiers(spec),
-                         cypher.render("writeback/links", **ids), batch_rows=batch_rows,
+                         cypher.render("writeback/replace_links", **ids), batch_rows=batch_rows,
                          append=append, on_rows=on_rows, what=f"{target} link targets",
                          params={"run_id": run_id})
 
@@ -358,14 +358,14 @@ class LinkSink(Sink):
     def statement(self, rows: Rows) -> tuple[str, dict[str, Any]]:
         if self._create is None:
             self._create = self._count_before == 0  # the output holds no links yet
+        links = [(r["src"], link) for r in rows for link in r["links"]]
+        params = {"run_id": self.run_id, "src": [s for s, _ in links],
+                  "dst": [link["dst"] for _, link in links],
+                  "score": [link["score"] for _, link in links],
+                  "rank": [link["rank"] for _, link in links]}
         if self._create and self._new_sources(rows):
-            links = [(r["src"], link) for r in rows for link in r["links"]]
-            return self.create_query, {
-                "run_id": self.run_id, "src": [s for s, _ in links],
-                "dst": [link["dst"] for _, link in links],
-                "score": [link["score"] for _, link in links],
-                "rank": [link["rank"] for _, link in links]}
-        return self.query, {**self.params, "rows": rows}
+            return self.create_query, params
+        return self.query, {**params, "sources": [r["src"] for r in rows]}
 
     def _new_sources(self, rows: Rows) -> bool:
         """True while no source comes twice (then CREATE cannot duplicate a link)."""

@@ -1,3 +1,4 @@
+// Benchmark baseline (the writer before issue 17; benchmarks/writeback.py): the writer uses edge_class_columns.
 // Write one batch of edge-class predictions onto the existing relationships between each
 // (source, target) pair (parallel relationships of the pair get the same prediction).
 // Returns the pairs written and the relationships that had no prediction of this run before.

@@ -1,3 +1,4 @@
+// Benchmark baseline (the writer before issue 17; benchmarks/writeback.py): the writer uses embedding_columns.
 // Write one batch of node embeddings as compact LIST<FLOAT> properties.
 // Returns the nodes written and how many of them had no embedding of this run before.
 // Identifiers: {{label}}. Parameters: $property (the run's embedding property, checked),

@@ -1,3 +1,5 @@
+// Benchmark baseline (the writer before issue 17; benchmarks/writeback.py): the writer uses
+// create_links and replace_links.
 // Write one batch of predicted links: for each source node, its previous links of this run are
 // replaced by the new top-k, so a retried or repeated batch never duplicates a link.
 // Returns the links created, and the net number added (created minus replaced).

@@ -1,3 +1,4 @@
+// Benchmark baseline (the writer before issue 17; benchmarks/writeback.py): the writer uses node_class_columns.
 // Write one batch of node-class predictions: the predicted value, its probability and
 // (when asked for) the whole distribution; a null `dist` leaves no property behind.
 // Returns the nodes written and how many of them had no prediction of this run before.
