@@ -94,6 +94,9 @@ def build(root: Path | None = None, quiet: bool = True) -> Path:
         raise UserError("Maven is needed once to fetch Neo4j from Maven Central: install it "
                         "(e.g. `apt install maven`) or use docker compose")
     cmd = [mvn, "-B", "package", "-DskipTests"] + (["-q"] if quiet else [])
+    print(f"building the Neo4j launcher with Maven (once): the first build downloads Neo4j "
+          f"{NEO4J_VERSION} Community and Neo4j Browser from Maven Central, about 180 MB into "
+          f"~/.m2 and {root / 'target' / 'lib'} (a minute or two) ...", flush=True)
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
