@@ -163,7 +163,7 @@ def fill_embeddings(cache: EmbeddingCache, texts: Callable[[str, torch.Tensor], 
             task = bar.add_task(f"embed {label}", total=n, encoded="")
             for lo in range(0, n, page):
                 todo = cache.missing(label, torch.arange(lo, min(n, lo + page)))
-                for chunk in torch.split(todo, batch_size):
+                for chunk in torch.split(todo, batch_size) if todo.numel() else ():
                     cache.put(label, chunk, encode(texts(label, chunk)))
                     done += int(chunk.numel())
                 bar.update(task, advance=min(n, lo + page) - lo, encoded=f"{done} encoded")
