@@ -84,7 +84,7 @@ def _train(ctx: typer.Context, **options: Any) -> None:
     with connect(settings) as (driver, db):
         result = run_training(config or TrainConfig(target="-"), driver, db, runs_dir(runs),
                               resume=resume)
-    console.print(f"run {result.run_id} saved in {result.path}", style="green")
+    console.print(f"run {result.run_id} saved in {result.path}", style="green", markup=False)
     table = Table("metric", "valid", "test")  # one row a metric: fits any terminal
     for key in sorted(result.test):
         table.add_row(key, _fmt(result.valid.get(key)), _fmt(result.test.get(key)))

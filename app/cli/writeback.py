@@ -63,14 +63,14 @@ def writeback(
         spec = require_spec(driver, db)
         if delete:
             done = delete_run(driver, db, spec, delete)
-            console.print(f"deleted {len(done.outputs)} output(s) of run {delete}")
+            console.print(f"deleted {len(done.outputs)} output(s) of run {delete}", markup=False)
         if run:
             stats = run_writeback(driver, db, runs_dir(runs), run, options)
             console.print(_stats_table(run, stats))
         if keep is not None:
             done = keep_last_runs(driver, db, spec, keep)
             console.print(f"retention: kept the last {keep} run(s); deleted predictions of "
-                          f"{', '.join(done.runs) or 'none'}")
+                          f"{', '.join(done.runs) or 'none'}", markup=False)
 
 
 def predict(
@@ -98,7 +98,8 @@ def predict(
         loaded = load_run(driver, db, runs_dir(runs), run, device=device, sampler=str(sampler))
         new = {label: int(loaded.new_nodes(label).numel()) for label in loaded.spec.nodes}
         if not any(new.values()):
-            console.print(f"no node was added after run {run} was trained: nothing to predict")
+            console.print(f"no node was added after run {run} was trained: nothing to predict",
+                          markup=False)
             return
         console.print("new nodes: " + ", ".join(f"{n} {label}" for label, n in new.items()
                                                 if n))
