@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import time
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +88,9 @@ class Sink:
     """
 
     kind = ""
+    # batches written at once: items of different batches are different nodes or
+    # relationships, so they share no locks (links: one at a time, they lock both end nodes)
+    threads = 2
 
     def __init__(self, driver: neo4j.Driver, database: str, run_id: str, output_id: str,
                  props: dict[str, Any], query: str, *, batch_rows: int, append: bool,
@@ -105,6 +110,8 @@ class Sink:
         self._was: str | None = None  # status before this write (None: a new output)
         self._count_before = 0
         self._session: neo4j.Session | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: deque[tuple[Future[int], Rows]] = deque()
         self.stats: WriteStats | None = None
 
     # -- what each output defines --
@@ -145,6 +152,8 @@ class Sink:
         self._was, self._count_before = manifest.begin_output(
             self.driver, self.database, self.run_id, self.output_id, self.kind, self.props)
         self._session = self.driver.session(database=self.database)
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="lmgnn-writeback") \
+            if self.threads > 1 else None
         return self
 
     def add(self, batch: Any) -> None:
@@ -162,6 +171,8 @@ class Sink:
             if exc_type is None:
                 if self._buffer:
                     self._flush()
+                while self._pending:
+                    self._collect_one()
                 if not self.append:
                     self._remove_leftovers()
                 before = time.perf_counter()
@@ -173,6 +184,9 @@ class Sink:
                                         finishing if self.kind == "embedding" else 0.0,
                                         self._removed)
         finally:
+            if self._pool is not None:  # batches in flight land (whole) before we return
+                self._pool.shutdown(wait=True)
+            self._pending.clear()
             if self._session is not None:
                 self._session.close()
 
@@ -180,9 +194,25 @@ class Sink:
         rows, self._buffer, self._load = self._buffer, [], 0
         assert self._session is not None, "use the sink in a `with` block"
         query, params = self.statement(rows)
-        self._items += self._session.execute_write(
-            _write_batch, query, params, self.output_id, self.expected(rows), self.what,
-            lambda: sorted({r.get("nid", r.get("src")) for r in rows}))
+        args = (_write_batch, query, params, self.output_id, self.expected(rows), self.what,
+                lambda: sorted({r.get("nid", r.get("src")) for r in rows}))
+        if self._pool is None:
+            self._landed(rows, self._session.execute_write(*args))
+            return
+        self._pending.append((self._pool.submit(self._in_session, args), rows))
+        while len(self._pending) >= self.threads:  # at most `threads` batches in flight
+            self._collect_one()
+
+    def _in_session(self, args: tuple[Any, ...]) -> int:
+        with self.driver.session(database=self.database) as session:
+            return session.execute_write(*args)
+
+    def _collect_one(self) -> None:
+        future, rows = self._pending.popleft()
+        self._landed(rows, future.result())  # a failed batch raises here
+
+    def _landed(self, rows: Rows, written: int) -> None:
+        self._items += written
         self._written.extend(self.written_ids(rows))
         self._transactions += 1
         if self.on_rows:
@@ -331,6 +361,7 @@ class LinkSink(Sink):
     """
 
     kind = "links"
+    threads = 1
 
     def __init__(self, driver: neo4j.Driver, database: str, spec: GraphSpec, run_id: str,
                  edge_type: EdgeType | str, *, batch_rows: int = LINK_BATCH_ROWS,
