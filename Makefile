@@ -1,5 +1,6 @@
 # Two entry points, both safe to run twice:  `make demo`  and  `make test`.
-# `make setup` makes .venv (pinned by constraints.txt) and builds the Neo4j launcher once.
+# `make setup` makes .venv (pinned by constraints.txt) and builds the Neo4j launcher once;
+# `make lint` runs ruff and mypy (`make typecheck`: mypy alone).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
@@ -8,14 +9,25 @@ PYTHON ?= python3
 -include .env
 export
 
-.PHONY: setup demo test lint
+.PHONY: setup demo test lint typecheck FORCE
 setup: $(VENV)/.installed neo4j-launcher/target/neo4j-launcher.jar
 
-$(VENV)/.installed: pyproject.toml constraints.txt
+# A strict editable install: build/__editable__.lmgnn-*/lmgnn/ is a tree of links into app/,
+# loaders/ and cypher/ that mypy, pyright and IDEs can read (the default mode maps lmgnn -> app/
+# through an import hook no analyser runs). Links are per file, so the install is redone
+# whenever the list of files changes (.sources below): after adding or renaming a module, run
+# `make setup` (make test/lint/demo do it too) before importing it.
+$(VENV)/.installed: pyproject.toml constraints.txt $(VENV)/.sources
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]' --config-settings editable_mode=strict
 	touch $@
+
+SOURCES := $(shell find app loaders cypher -type f ! -name '*.pyc' ! -path '*/__pycache__/*' \
+                    2>/dev/null | LC_ALL=C sort)
+$(VENV)/.sources: FORCE
+	@mkdir -p $(VENV)
+	@echo '$(SOURCES)' | cmp -s - $@ || echo '$(SOURCES)' > $@
 
 neo4j-launcher/target/neo4j-launcher.jar: neo4j-launcher/pom.xml $(wildcard neo4j-launcher/src/main/java/lmgnn/launcher/*.java) $(VENV)/.installed
 	$(PY) -c "from lmgnn.db import server; server.build()"
@@ -28,3 +40,7 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check app loaders tests benchmarks
+	$(VENV)/bin/mypy
+
+typecheck: setup   # mypy over app/ and loaders/ ([tool.mypy] in pyproject.toml)
+	$(VENV)/bin/mypy

@@ -87,7 +87,7 @@ def _coerce(name: str, value: object) -> object:
         return Path(str(value)).expanduser()
     if "int" in str(kind):
         try:
-            return int(value)  # type: ignore[arg-type]
+            return int(value if isinstance(value, int | str) else str(value))
         except (TypeError, ValueError) as exc:
             raise UserError(f"setting {name} must be an integer, got {value!r}") from exc
     return str(value)

@@ -115,7 +115,7 @@ class GraphSpec:
                             f"known: {', '.join(sorted(self.nodes))}")
         return self.nodes[label]
 
-    def relation(self, name: str | EdgeType) -> RelType:
+    def relation(self, name: str | tuple[str, ...]) -> RelType:
         """A relationship by type name (if unambiguous) or by (source, type, target)."""
         hits = [r for r in self.relationships
                 if (r.edge_type == tuple(name) if isinstance(name, tuple) else r.type == name)]
@@ -336,6 +336,6 @@ def _unknown(body: dict[str, Any], allowed: set[str], where: str) -> None:
     _expect(not extra, where, f"unknown key(s) {sorted(extra)}; allowed: {sorted(allowed)}")
 
 
-def _expect(ok: bool, where: str, message: str) -> None:
+def _expect(ok: object, where: str, message: str) -> None:
     if not ok:
         raise SpecError(f"{where}: {message}")

@@ -118,7 +118,7 @@ def _write_nodes(node: NodeType, data_dir: Path, keys: pd.Index, out: Path,
         for source in node.files:
             for chunk in read_chunks(resolve(data_dir, source), node_columns(node, source),
                                      source.path):
-                nids = keys.get_indexer(key_array(chunk[node.key]))
+                nids = keys.get_indexer(pd.Index(key_array(chunk[node.key])))
                 first = ~seen[nids] & ~pd.Series(nids).duplicated().to_numpy()
                 seen[nids[first]] = True
                 frame = pd.DataFrame({NID: nids[first]})
@@ -144,8 +144,8 @@ def _write_rels(spec: GraphSpec, rel: RelType, number: int, data_dir: Path,
     with target.data.open("w", encoding="utf-8", newline="") as fh:
         for chunk in rel_chunks(spec, rel, data_dir):
             frame = pd.DataFrame({
-                "s": keys[rel.source].get_indexer(key_array(chunk[SOURCE])),
-                "t": keys[rel.target].get_indexer(key_array(chunk[TARGET]))})
+                "s": keys[rel.source].get_indexer(pd.Index(key_array(chunk[SOURCE]))),
+                "t": keys[rel.target].get_indexer(pd.Index(key_array(chunk[TARGET])))})
             for p, t in rel.properties.items():
                 frame[p] = _cells(chunk[p].reset_index(drop=True), t)
             if keep is not None:

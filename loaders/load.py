@@ -91,6 +91,7 @@ def load_graph(spec: GraphSpec, data_dir: Path, driver: neo4j.Driver | None, dat
             report.nodes = {label: len(keys) for label, keys in checked.keys.items()}
             report.relationships = dict(checked.rel_unique)
         else:
+            assert driver is not None  # checked above: only a dry run goes without one
             write_validated(driver, database, spec, data_dir, checked, bars, report,
                             replace=replace)
     report.seconds = time.perf_counter() - started

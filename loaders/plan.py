@@ -53,8 +53,8 @@ def first_pairs(spec: GraphSpec, rel: RelType, data_dir: Path,
     Memory: 8 bytes per row (one int64 code per pair), never the rows themselves.
     """
     width = np.int64(max(1, len(keys[rel.target])))
-    codes = [keys[rel.source].get_indexer(key_array(c[SOURCE])).astype(np.int64) * width
-             + keys[rel.target].get_indexer(key_array(c[TARGET]))
+    codes = [keys[rel.source].get_indexer(pd.Index(key_array(c[SOURCE]))).astype(np.int64) * width
+             + keys[rel.target].get_indexer(pd.Index(key_array(c[TARGET])))
              for c in rel_chunks(spec, rel, data_dir)]
     every = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
     keep = np.zeros(len(every), dtype=bool)

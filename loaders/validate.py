@@ -20,7 +20,7 @@ import pandas as pd
 from lmgnn.loaders.plan import SOURCE, TARGET, describe_rel, node_columns, rel_columns, resolve
 from lmgnn.loaders.progress import RowProgress
 from lmgnn.loaders.readers import InputError, key_array, read_chunks
-from lmgnn.spec import GraphSpec, RelType, SpecError
+from lmgnn.spec import GraphSpec, NodeType, RelType, SpecError
 
 
 @dataclass
@@ -113,7 +113,10 @@ def validate_files(spec: GraphSpec, data_dir: Path, progress: RowProgress | None
             raise InputError(f"{', '.join(shown)}: no data rows, only a header; node type "
                              f"{label!r} needs at least one node (or leave it out of the spec)")
         all_keys = pd.concat(key_parts, ignore_index=True)
-        dups.check(shown, lambda i, k=all_keys, n=node: f"{n.label} {n.key}={k.iloc[i]!r}")
+        def duplicate(i: int, k: pd.Series = all_keys, n: NodeType = node) -> str:
+            return f"{n.label} {n.key}={k.iloc[i]!r}"
+
+        dups.check(shown, duplicate)
         result.keys[label] = pd.Index(all_keys.drop_duplicates().to_numpy(), copy=False)
         result.node_rows[label] = rows
     for rel in spec.relationships:
@@ -133,7 +136,7 @@ def _validate_rel(spec: GraphSpec, rel: RelType, data_dir: Path, result: Validat
         for chunk in read_chunks(path, rel_columns(spec, rel, source), source.path):
             for end, keys, label, column in ((SOURCE, src_keys, rel.source, source.source),
                                              (TARGET, dst_keys, rel.target, source.target)):
-                known = keys.get_indexer(key_array(chunk[end])) >= 0
+                known = keys.get_indexer(pd.Index(key_array(chunk[end]))) >= 0
                 if not known.all():
                     i = int(np.argmin(known))
                     raise InputError(

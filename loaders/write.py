@@ -12,7 +12,7 @@ these choices: loaders/README.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,7 +98,7 @@ class NodeIds:
         return int((self.ids.to_numpy() >= self.first_new).sum())
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
-        return self.ids.to_numpy()[self.ids.index.get_indexer(keys)]
+        return self.ids.to_numpy()[self.ids.index.get_indexer(pd.Index(keys))]
 
 
 def node_ids(driver: neo4j.Driver, database: str, node: NodeType, keys: pd.Index) -> NodeIds:
@@ -133,7 +133,7 @@ def write_nodes(driver: neo4j.Driver, database: str, node: NodeType, data_dir: P
             for chunk in read_chunks(resolve(data_dir, source), node_columns(node, source),
                                      source.path):
                 keys = key_array(chunk[node.key])
-                where = position.to_numpy()[position.index.get_indexer(keys)]
+                where = position.to_numpy()[position.index.get_indexer(pd.Index(keys))]
                 first = ~seen[where] & ~pd.Series(where).duplicated().to_numpy()
                 seen[where[first]] = True
                 nids = ids.lookup(keys)
@@ -236,15 +236,15 @@ def _prop_maps(chunk: pd.DataFrame, props: list[str]) -> list[dict[str, object]]
 
 
 def _transaction(driver: neo4j.Driver, database: str, query: str,
-                 params: dict[str, object]) -> neo4j.SummaryCounters:
+                 params: Mapping[str, object]) -> neo4j.SummaryCounters:
     def work(tx: neo4j.ManagedTransaction) -> neo4j.SummaryCounters:
-        return tx.run(query, params).consume().counters
+        return tx.run(query, dict(params)).consume().counters
 
     with driver.session(database=database) as session:
         return session.execute_write(work)
 
 
-def _write(driver: neo4j.Driver, database: str, query: str, params: dict[str, object],
+def _write(driver: neo4j.Driver, database: str, query: str, params: Mapping[str, object],
            counts: WriteCounts) -> None:
     counts.add(_transaction(driver, database, query, params))
 

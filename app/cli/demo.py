@@ -13,7 +13,7 @@ failure stops the demo.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -48,6 +48,7 @@ def demo(
     from lmgnn.loaders.synthetic import SPEC_FILE, generate
     from lmgnn.spec import load_spec
     from lmgnn.train import TrainConfig, train
+    from lmgnn.train.config import Method, TaskKind
     from lmgnn.writeback.pipeline import WritebackOptions, writeback
 
     settings = load_settings(uri=uri, user=user, database=database)
@@ -67,16 +68,18 @@ def demo(
         console.print(f"   loaded {_counts(report)}", markup=False)
 
         _step(2, "train lmgnn (packaged MiniLM + GraphSAGE) on Product.category")
-        common = {"lm_path": lm_path, "seed": seed, "max_steps_per_epoch": steps,
-                  "eval_max": 400}
-        node_run = train(TrainConfig(method="lmgnn", task="node", target="Product.category",
+        common: dict[str, Any] = {"lm_path": lm_path, "seed": seed,
+                                  "max_steps_per_epoch": steps, "eval_max": 400}
+        node_run = train(TrainConfig(method=Method.lmgnn, task=TaskKind.node,
+                                     target="Product.category",
                                      epochs=2, lm_epochs=1, joint_epochs=1, hidden=64,
                                      batch_size=128, **common), driver, db, root)
         console.print(f"   run {node_run.run_id}: test accuracy {node_run.test['acc']:.3f}")
         link_run = None
         if links:
             _step(3, "train a GNN on Query-[:PURCHASED]->Product (link prediction)")
-            link_run = train(TrainConfig(method="gnn", task="link", target="PURCHASED",
+            link_run = train(TrainConfig(method=Method.gnn, task=TaskKind.link,
+                                         target="PURCHASED",
                                          epochs=2, hidden=64, batch_size=256, **common),
                              driver, db, root)
             console.print(f"   run {link_run.run_id}: test MRR {link_run.test['mrr']:.3f}")

@@ -6,7 +6,7 @@ with ``matplotlib.figure.Figure`` directly, so nothing leaks between calls or th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +62,7 @@ def training_curves(epochs: Sequence[dict], metric: str, path: Path, title: str)
     return _save(fig, path)
 
 
-def compare_curves(series: dict[str, Sequence[dict]], metric: str, path: Path) -> Path:
+def compare_curves(series: Mapping[str, Sequence[dict]], metric: str, path: Path) -> Path:
     """Validation ``metric`` per epoch of several runs on one axis (epochs through stages)."""
     fig = Figure(figsize=(8, 3.6), layout="constrained")
     ax = fig.subplots()
@@ -133,7 +133,7 @@ def score_distributions(pos: np.ndarray, neg: np.ndarray, path: Path) -> Path:
     both = np.concatenate([pos, neg])
     if both.size:
         lo, hi = float(both.min()), float(both.max())
-        bins = np.linspace(lo, hi if hi > lo else lo + 1.0, 41)
+        bins = np.linspace(lo, hi if hi > lo else lo + 1.0, 41).tolist()
         ax.hist(neg, bins=bins, density=True, alpha=0.55, color=NEG,
                 label=f"negatives ({neg.size:,})")
         ax.hist(pos, bins=bins, density=True, alpha=0.55, color=POS,

@@ -86,8 +86,9 @@ def save_eval_predictions(run_dir: Path, split: str, **arrays: Any) -> Path:
     checked = _checked(arrays, str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp.npz")
+    arrays_out: dict[str, Any] = dict(checked.arrays)  # keyword names are the array names
     with tmp.open("wb") as f:
-        np.savez_compressed(f, **checked.arrays)
+        np.savez_compressed(f, **arrays_out)
     tmp.replace(path)
     return path
 

@@ -9,6 +9,7 @@ prediction never overwrites the user's own data.
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass
 
@@ -56,7 +57,7 @@ class EmbeddingNames:
     property: str
     index: str
 
-    @property
+    @builtins.property  # the field above shadows the builtin in this class body
     def output_id(self) -> str:
         return f"{run_key(self.run_id)}/embedding/{self.label}"
 

@@ -222,11 +222,12 @@ def _run_names(driver: neo4j.Driver, database: str, spec: GraphSpec | None, quer
     if values.get(narrow) is not None:
         outputs = [o for o in outputs if o.get(narrow) == values[narrow]]
     if len(outputs) != 1:
-        where = [o.get("label") or o.get("type") for o in outputs]
+        where = [str(o.get("label") or o.get("type")) for o in outputs]
         detail = (f"several ({', '.join(where)}): pass --param {narrow}=..." if outputs
                   else "none" + (f" for {narrow} {values[narrow]}" if values.get(narrow) else ""))
         raise UserError(f"query {query}: run {run_id!r} has {p.kind} outputs: {detail}")
     o = outputs[0]
+    names: naming.NodeClassNames | naming.LinkNames | naming.EdgeClassNames
     if p.kind == "node_class":
         names = naming.node_class_names(spec, run_id, o["label"], o["target"])
     elif p.kind == "embedding":

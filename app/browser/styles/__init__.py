@@ -1,1 +1,4 @@
-"""Shipped GraSS styles, one per spec in loaders/specs/ (regenerate: python -m lmgnn.browser.style)."""
+"""Shipped GraSS styles, one per spec in loaders/specs/.
+
+Regenerate with ``python -m lmgnn.browser.style``.
+"""
