@@ -54,11 +54,7 @@ def _config_options() -> list[inspect.Parameter]:
 
 
 def _train(ctx: typer.Context, **options: Any) -> None:
-    """Train lm, gnn or lmgnn on a node / edge / link task of the stored graph.
-
-    Options come from `--config FILE` (YAML with the option names as keys, `_` for `-`) and
-    the command line; the command line wins.
-    """
+    """``train``'s body: file options, then command-line options over them."""
     from lmgnn.train import TrainConfig
     from lmgnn.train import train as run_training
 

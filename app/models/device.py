@@ -47,8 +47,7 @@ def to_device(obj: Any, device: torch.device) -> Any:
     """Move a tensor, HeteroData or dict/list of them; non-blocking when memory is pinned."""
     if hasattr(obj, "to") and not isinstance(obj, str | bytes):
         non_blocking = device.type == "cuda"
-        return obj.to(device, non_blocking=non_blocking) if isinstance(obj, torch.Tensor) \
-            else obj.to(device)
+        return obj.to(device, non_blocking=non_blocking)  # Tensor and HeteroData alike
     if isinstance(obj, dict):
         return {k: to_device(v, device) for k, v in obj.items()}
     if isinstance(obj, list | tuple):

@@ -95,6 +95,9 @@ class NeighbourSampler:
         embeddings: the cache serving ``x`` when ``features="embedding"``.
         exclude_splits: relationships whose split property (spec ``split`` or ``_split``) has
             one of these values are never used for message passing.
+        split_relations: the relations ``exclude_splits`` applies to (None: all). A trainer
+            names its task relation only, so a split another run left on another relation
+            does not hide that relation's edges.
     """
 
     def __init__(self, spec: GraphSpec, *, counts: dict[str, int], rows: RowSource,
@@ -103,6 +106,7 @@ class NeighbourSampler:
                  seed: int = 0, features: FeatureMode = "text",
                  embeddings: EmbeddingCache | None = None,
                  exclude_splits: Sequence[str] = DEFAULT_EXCLUDED_SPLITS,
+                 split_relations: Sequence[EdgeType] | None = None,
                  driver: neo4j.Driver | None = None, database: str | None = None):
         if features not in ("text", "embedding", "none"):
             raise UserError(f"features={features!r}: use text, embedding or none")
@@ -112,6 +116,8 @@ class NeighbourSampler:
         self.fanouts = fanouts_per_relation(spec, fanouts, relation_fanouts)
         self.seed, self.features, self.embeddings = seed, features, embeddings
         self.exclude_splits = tuple(exclude_splits)
+        self.split_relations = None if split_relations is None else \
+            {tuple(et) for et in split_relations}
         self.columns: dict[str, Columns] = columns_for(spec, features)
         self.driver, self.database = driver, database
 
@@ -175,6 +181,12 @@ class NeighbourSampler:
         return [join_text(row) for row in source.rows(label, nids.tolist())]
 
     # ---- shared internals ----------------------------------------------------------------
+    def _splits_hidden(self, edge_type: EdgeType) -> tuple[str, ...]:
+        """The split values whose edges of ``edge_type`` are kept out of message passing."""
+        if self.split_relations is not None and tuple(edge_type) not in self.split_relations:
+            return ()
+        return self.exclude_splits
+
     def _fetch_hop(self, requests: list[HopRequest], excluded: torch.Tensor
                    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
         raise NotImplementedError

@@ -34,13 +34,14 @@ class CypherSampler(NeighbourSampler):
                  relation_fanouts: Mapping[str | EdgeType, Sequence[int]] | None = None,
                  seed: int = 0, features: FeatureMode = "text",
                  embeddings: EmbeddingCache | None = None,
-                 exclude_splits: Sequence[str] = DEFAULT_EXCLUDED_SPLITS):
+                 exclude_splits: Sequence[str] = DEFAULT_EXCLUDED_SPLITS,
+                 split_relations: Sequence[EdgeType] | None = None):
         super().__init__(spec, counts=node_counts(driver, database, spec),
                          rows=Neo4jRows(driver, database, columns_for(spec, features)),
                          vocabs=vocabularies(driver, database, spec), fanouts=fanouts,
                          relation_fanouts=relation_fanouts, seed=seed, features=features,
                          embeddings=embeddings, exclude_splits=exclude_splits,
-                         driver=driver, database=database)
+                         split_relations=split_relations, driver=driver, database=database)
 
     def _part_query(self, request: HopRequest) -> str:
         part = request.part
@@ -54,11 +55,11 @@ class CypherSampler(NeighbourSampler):
         query = "\nUNION ALL\n".join(self._part_query(r) for r in requests)
         parts = {r.part.name: {"index": i, "frontier": r.frontier.tolist(),
                                "k": r.k if r.k >= 0 else _ALL, "salt": r.salt,
-                               "exclude": r.exclude_targets}
+                               "exclude": r.exclude_targets,
+                               "excluded_splits": list(self._splits_hidden(r.part.edge_type))}
                  for i, r in enumerate(requests)}
         records = read(self.driver, self.database, query, parts=parts,
-                       hash=hashing.HASH_PARAMS, excluded=excluded.tolist(),
-                       excluded_splits=list(self.exclude_splits))
+                       hash=hashing.HASH_PARAMS, excluded=excluded.tolist())
         us: list[list[int]] = [[] for _ in requests]
         vs: list[list[int]] = [[] for _ in requests]
         for record in records:

@@ -42,6 +42,7 @@ class SnapshotSampler(NeighbourSampler):
                  seed: int = 0, features: FeatureMode = "text",
                  embeddings: EmbeddingCache | None = None,
                  exclude_splits: Sequence[str] = DEFAULT_EXCLUDED_SPLITS,
+                 split_relations: Sequence[EdgeType] | None = None,
                  csr: CsrGraph | None = None, cache_rows: int = 2_000_000,
                  rows: RowSource | None = None, progress: bool = False):
         self.csr = csr if csr is not None else snapshot(driver, database, spec,
@@ -52,8 +53,9 @@ class SnapshotSampler(NeighbourSampler):
                          vocabs=vocabularies(driver, database, spec), fanouts=fanouts,
                          relation_fanouts=relation_fanouts, seed=seed, features=features,
                          embeddings=embeddings, exclude_splits=exclude_splits,
-                         driver=driver, database=database)
+                         split_relations=split_relations, driver=driver, database=database)
         self._excluded_codes = self.csr.codes(self.exclude_splits)
+        self._no_codes = self.csr.codes(())
 
     @classmethod
     def reference(cls, driver: neo4j.Driver, database: str, spec: GraphSpec, *,
@@ -70,7 +72,8 @@ class SnapshotSampler(NeighbourSampler):
         out = []
         for r in requests:
             rel = self.csr.relations[r.part.edge_type]
-            out.append(rel.neighbours(r.frontier, r.part.outgoing, r.k, r.salt,
-                                      self._excluded_codes,
+            codes = self._excluded_codes if self._splits_hidden(r.part.edge_type) \
+                else self._no_codes
+            out.append(rel.neighbours(r.frontier, r.part.outgoing, r.k, r.salt, codes,
                                       excluded if r.exclude_targets else None))
         return out

@@ -15,6 +15,7 @@ so validation sees the same neighbours, negatives and ``eval_max`` sample every 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import neo4j
@@ -30,18 +31,20 @@ from lmgnn.train.task import Target, TaskData
 Role = Literal["text", "graph"]
 Loader = NodeLoader | EdgeLoader
 EVAL_SAMPLE_SEED = 0
+TEXT_CACHE_ROWS = 20_000
 
 
 class RunSamplers:
     """The run's two samplers over one backend (see the module docstring).
 
-    ``inference``: every relationship takes part in message passing (no split is held out),
-    as a prediction should use everything the graph knows.
+    Link and edge tasks hold the valid/test relationships of the task relation (only) out of
+    message passing. ``inference``: every relationship takes part (no split is held out), as
+    a prediction should use everything the graph knows.
     """
 
     def __init__(self, driver: neo4j.Driver, database: str, spec: GraphSpec,
                  config: TrainConfig, *, exclude: list[EdgeType], target_kind: str,
-                 inference: bool = False) -> None:
+                 task_relation: EdgeType | None = None, inference: bool = False) -> None:
         self.driver, self.database, self.spec, self.config = driver, database, spec, config
         backend = str(config.sampler)
         self.backend = default_backend(driver, database, spec) if backend == Backend.auto \
@@ -51,12 +54,15 @@ class RunSamplers:
         hops = config.layers
         splits = () if inference or target_kind == "node" else ("valid", "test")
         self._samplers: dict[str, NeighbourSampler] = {
+            # texts pass through once per batch: a small LRU, not a copy of the graph's texts
             "text": make_sampler(driver, database, spec, backend=self.backend, fanouts=[],
-                                 seed=config.seed, features="text", csr=csr),
+                                 seed=config.seed, features="text", csr=csr,
+                                 cache_rows=TEXT_CACHE_ROWS),
             "graph": make_sampler(driver, database, spec, backend=self.backend,
                                   fanouts=[config.fanout] * hops,
                                   relation_fanouts={et: [0] * hops for et in exclude} or None,
                                   seed=config.seed, features="none", exclude_splits=splits,
+                                  split_relations=[task_relation] if task_relation else None,
                                   csr=csr)}
 
     def __getitem__(self, role: Role) -> NeighbourSampler:
@@ -77,20 +83,48 @@ class JointTexts:
     (local indices) and ``batch[t].lm_text``. Seeded, and run in the prefetch thread."""
 
     def __init__(self, samplers: RunSamplers, target: Target, budget: int, seed: int) -> None:
-        self.samplers, self.target, self.budget = samplers, target, budget
-        self.gen = torch.Generator().manual_seed(seed * 7_919 + 17)
+        self.samplers, self.target, self.budget, self.seed = samplers, target, budget, seed
 
     def __call__(self, batch: HeteroData) -> HeteroData:
         left = self.budget
-        for label, rows in target_rows(batch, self.target).items():
+        targets = target_rows(batch, self.target)
+        # seeded by the batch's own targets: the same picks after a resume
+        key = hash(tuple(tuple(batch[t].n_id[r].tolist()[:64]) for t, r in targets.items()))
+        gen = torch.Generator().manual_seed((self.seed * 7_919 + key) % (2 ** 62))
+        for label, rows in targets.items():
             if left <= 0 or not self.samplers.spec.nodes[label].text:
                 continue
-            chosen = rows[torch.randperm(rows.numel(), generator=self.gen)[:left]]
+            chosen = rows[torch.randperm(rows.numel(), generator=gen)[:left]]
             chosen = torch.sort(chosen).values
             batch[label].lm_rows = chosen
             batch[label].lm_text = self.samplers.node_texts(label, batch[label].n_id[chosen])
             left -= int(chosen.numel())
         return batch
+
+
+class TaskLabels:
+    """Loader transform of node tasks: ``batch[label].y`` from the task's own class ids (the
+    target property the run trains on, which need not be the spec's ``target``)."""
+
+    def __init__(self, label: str, y: torch.Tensor) -> None:
+        self.label, self.y = label, y
+
+    def __call__(self, batch: HeteroData) -> HeteroData:
+        batch[self.label].y = self.y[batch[self.label].n_id]
+        return batch
+
+
+def _chain(*steps: Callable[[HeteroData], HeteroData] | None
+           ) -> Callable[[HeteroData], HeteroData] | None:
+    todo = [s for s in steps if s is not None]
+    if not todo:
+        return None
+
+    def run(batch: HeteroData) -> HeteroData:
+        for step in todo:
+            batch = step(batch)
+        return batch
+    return run
 
 
 def target_rows(batch: HeteroData, target: Target) -> dict[str, torch.Tensor]:
@@ -145,10 +179,12 @@ class TaskLoaders:
         c, d, t = self.config, self.data, self.data.target
         sampler = self.samplers[role]
         train = split == "train"
+        labels = TaskLabels(t.label, d.y) if t.kind == "node" else None  # type: ignore[arg-type]
         options = dict(
             batch_size=c.lm_batch_size if role == "text" and train else c.batch_size,
             shuffle=train, seed=c.seed, max_batches=c.max_steps_per_epoch if train else None,
-            transform=JointTexts(self.samplers, t, c.lm_grad_nodes, c.seed) if joint else None)
+            transform=_chain(labels, JointTexts(self.samplers, t, c.lm_grad_nodes, c.seed)
+                             if joint else None))
         if t.kind == "node":
             ids = d.nodes[split]
             keep = None if train else eval_sample(ids.numel(), c.eval_max)
@@ -168,8 +204,3 @@ class TaskLoaders:
                           num_negatives=c.num_negatives if train else c.eval_negatives,
                           **options)  # type: ignore[arg-type]
 
-
-def node_loader(samplers: RunSamplers, role: Role, label: str, nids: torch.Tensor,
-                batch_size: int) -> NodeLoader:
-    """In order, no shuffling: for bulk representations (full ranking, writeback)."""
-    return NodeLoader(samplers[role], label, nids, batch_size=batch_size, shuffle=False)

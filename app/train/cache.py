@@ -12,6 +12,7 @@ and resumes where an interrupted fill stopped.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,6 +52,11 @@ class VectorCache:
         return fill_embeddings(self.store, texts,
                                lambda t: encoder.encode(t, batch_size=batch_size), self.spec,
                                self.counts, batch_size=batch_size, progress=True)
+
+    def drop(self, state: str) -> None:
+        """Delete the stored vectors of ``state`` (not the one being served)."""
+        if state != self.state:
+            shutil.rmtree(self.root / state, ignore_errors=True)
 
     def lookup(self, label: str, n_id: torch.Tensor) -> torch.Tensor:
         assert self.store is not None, "VectorCache.refresh first"

@@ -31,6 +31,8 @@ class Checkpoint:
     best: float | None = None
     best_state: dict[str, Any] | None = None
     bad_epochs: int = 0
+    summary: dict[str, Any] | None = None  # the stage's row of its best model so far
+    cuda_rng: list[torch.Tensor] | None = None
 
     def save(self, run: RunDir) -> None:
         run.save_torch(PATH, {f.name: getattr(self, f.name) for f in fields(self)})
@@ -39,6 +41,11 @@ class Checkpoint:
     def load(cls, run: RunDir) -> Checkpoint | None:
         data = run.load_torch(PATH)
         return cls(**data) if data is not None else None
+
+    def restore_rng(self) -> None:
+        torch.set_rng_state(self.rng)
+        if self.cuda_rng is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(self.cuda_rng)
 
     @staticmethod
     def delete(run: RunDir) -> None:

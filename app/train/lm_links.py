@@ -3,16 +3,19 @@
 The LM learns that texts of connected nodes belong together: link prediction between the texts
 at both ends of every relation whose two node types have text (query-product, paper-term, ...),
 DistMult per relation, contrastive loss with in-batch negatives. Leakage guard: of the task
-relation only its train pairs are used, of other relations only edges in no split or the
-train split, and no relation excluded from the task (e.g. venue edges that give the label away).
+relation only its train pairs are used, of other relations every edge (a split another run
+left there is not this task's), and no relation excluded from the task (e.g. venue edges that
+give the label away).
 Batches are ``EdgeLoader`` batches of the run's ``text`` sampler: texts arrive per batch.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import torch
+from torch_geometric.data import HeteroData
 
 from lmgnn.models import LinkScorer, TextEncoder, autocast, in_batch_negative_scores, link_loss
 from lmgnn.sampler import EdgeLoader, edge_seeds
@@ -33,8 +36,7 @@ def text_relations(samplers: RunSamplers, exclude: list[EdgeType],
         if et == task_relation and task_train_pairs is not None:
             pairs = task_train_pairs
         else:
-            pairs = edge_seeds(samplers.driver, samplers.database, spec, et).where_in(
-                (None, "train")).pairs
+            pairs = edge_seeds(samplers.driver, samplers.database, spec, et).pairs
         if pairs.size(1) > 1:
             out[et] = pairs
     return out
@@ -58,7 +60,7 @@ class LinkTextBatches:
         order = [order[i] for i in torch.randperm(len(order), generator=g).tolist()]
         return order[:self.max_steps] if self.max_steps else order
 
-    def epoch(self, epoch: int):
+    def epoch(self, epoch: int) -> Iterator[tuple[EdgeType, HeteroData]]:
         steps = self.plan(epoch)
         iters = {}
         for et, loader in self.loaders.items():
@@ -95,7 +97,8 @@ def lm_links_epoch(lm: TextEncoder, scorer: LinkScorer, batches: LinkTextBatches
                 pos = scorer(s, d, et)
                 neg = in_batch_negative_scores(scorer.all_pairs(s, d, et))
                 loss = link_loss(pos.float(), neg.float(), "contrastive")
-            optimizer_step(loss, lm.parameters(), optimizer, "stage lm_links", stats.steps)
+            optimizer_step(loss, [*lm.parameters(), *scorer.parameters()], optimizer,
+                           "stage lm_links", stats.steps)
             encoded = src_all.size(0) + (0 if src_t == dst_t else dst_all.size(0))
             stats.add(loss, eli.size(1), encoded)
             elapsed = time.perf_counter() - start

@@ -10,6 +10,7 @@ with gradients). Batches come from the run's loaders (``lmgnn.train.batches``): 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -211,6 +212,7 @@ def evaluate(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData],
     classifier or ``pos`` (N,) and ``neg`` (N, K) scores of a link task."""
     model.eval()
     if task.kind == "link":
+        task = dataclasses.replace(task, negatives="uniform")  # the eval batches' negatives
         ranks_pos, ranks_neg, auc_s, auc_y = [], [], [], []
         pos_all: list[torch.Tensor] = []
         neg_all: list[torch.Tensor] = []

@@ -57,11 +57,6 @@ class LoadedModel:
     model: TaskModel
     device: torch.device
 
-    @property
-    def mode(self) -> str:
-        """``cached`` (GNN over cached vectors) or ``text`` (method lm)."""
-        return "text" if self.model.gnn is None else "cached"
-
 
 def load_model(run_path: str | Path, *, device: str = "auto") -> LoadedModel:
     """Rebuild a finished run's model from its directory (no trainer, no graph access)."""

@@ -59,9 +59,14 @@ class RunParts:
         return f"{self.run.run_id}-lm" if self.lm_tuned else base_state(self.config,
                                                                         self.graph_version)
 
-    def refresh_cache(self, state: str) -> int:
+    def refresh_cache(self, state: str, *, fresh: bool = False) -> int:
         """Point the cache at ``state`` (encoding what it lacks, texts through the sampler)
-        and give the GNN that state's input statistics; returns the texts encoded."""
+        and give the GNN that state's input statistics; returns the texts encoded.
+
+        ``fresh``: a new encoding by the current LM; vectors a crashed earlier attempt left
+        under that name (possibly from other weights) are dropped first."""
+        if fresh:
+            self.cache.drop(state)
         encoded = self.cache.refresh(self.lm, self.samplers.node_texts, state)
         if self.model.gnn is not None:
             self.model.gnn.set_input_stats(self.cache.stats())

@@ -56,13 +56,13 @@ def train(config: TrainConfig, driver: neo4j.Driver, database: str, runs_root: s
             raise UserError(f"run {resume} already finished; start a new run instead")
     # everything a user can get wrong is checked before a run dir or (:ModelRun) exists
     exclude = excluded_relations(spec, config.exclude)
-    resolve_target(spec, config)
+    target = resolve_target(spec, config)
     run_id = run_id or new_run_id(str(config.method))
     if run is None:
         RunDir.check_new(runs_root, run_id)
     version = graph_version(driver, database)
     samplers = RunSamplers(driver, database, spec, config, exclude=exclude,
-                           target_kind=str(config.task))
+                           target_kind=target.kind, task_relation=target.relation)
     data = prepare_task(driver, database, spec, config, samplers.counts)
     if run is None:
         run = RunDir.create(runs_root, run_id, {
@@ -97,7 +97,7 @@ def _run_stages(parts: RunParts) -> RunResult:
     if ckpt is not None:
         parts.model.load_state_dict(ckpt.model)
         parts.lm_scorer.load_state_dict(ckpt.lm_scorer)
-        torch.set_rng_state(ckpt.rng)
+        ckpt.restore_rng()
         first, start_epoch = ckpt.stage_index, ckpt.next_epoch
         if ckpt.cache_state:
             parts.refresh_cache(ckpt.cache_state)

@@ -77,12 +77,15 @@ def restore(parts: RunParts, best_state: dict[str, Any]) -> None:
 
 def checkpoint(parts: RunParts, stage_index: int, next_epoch: int,
                optimizer: torch.optim.Optimizer | None = None, best: float | None = None,
-               best_state: dict[str, Any] | None = None, bad: int = 0) -> None:
+               best_state: dict[str, Any] | None = None, bad: int = 0,
+               summary: dict[str, Any] | None = None) -> None:
     Checkpoint(stage_index=stage_index, next_epoch=next_epoch,
                model=parts.model.state_dict(), lm_scorer=parts.lm_scorer.state_dict(),
                cache_state=parts.cache.state, rng=torch.get_rng_state(),
                optimizer=optimizer.state_dict() if optimizer is not None else None,
-               best=best, best_state=best_state, bad_epochs=bad).save(parts.run)
+               best=best, best_state=best_state, bad_epochs=bad, summary=summary,
+               cuda_rng=torch.cuda.get_rng_state_all() if torch.cuda.is_available()
+               else None).save(parts.run)
 
 
 def run_lm_links(parts: RunParts, start_epoch: int, stage_index: int,
@@ -124,12 +127,14 @@ def run_supervised(parts: RunParts, stage: str, start_epoch: int, stage_index: i
     summary: dict[str, Any] = {}
     if ckpt is not None and ckpt.optimizer is not None:
         optimizer.load_state_dict(ckpt.optimizer)
-        best, best_state, bad = ckpt.best or -math.inf, ckpt.best_state, ckpt.bad_epochs
-        summary = _best_row(parts, stage) or {}
+        best = ckpt.best if ckpt.best is not None else -math.inf
+        best_state, bad, summary = ckpt.best_state, ckpt.bad_epochs, ckpt.summary or {}
     elif prior and f"valid_{primary}" in prior:
         best, best_state = prior[f"valid_{primary}"], snapshot(parts)
         summary = {**prior, "stage": stage, "kept": prior.get("stage")}
     for epoch in range(start_epoch, stage_epochs(c, stage)):
+        if bad >= c.patience:  # stopped early just before an interruption
+            break
         t0 = time.perf_counter()
         encoded = _ensure_inputs(parts, stage) if epoch == start_epoch else 0
         enc_s = time.perf_counter() - t0
@@ -139,7 +144,7 @@ def run_supervised(parts: RunParts, stage: str, start_epoch: int, stage_index: i
         last = epoch + 1 == stage_epochs(c, stage)
         if mode == "joint" and ((epoch + 1) % c.refresh_every == 0 or last):
             t_enc = time.perf_counter()  # re-encode with the updated LM: next epoch's inputs
-            encoded += parts.refresh_cache(f"{parts.run.run_id}-joint-{epoch + 1}")
+            encoded += parts.refresh_cache(f"{parts.run.run_id}-joint-{epoch + 1}", fresh=True)
             enc_s += time.perf_counter() - t_enc
         valid = loops.evaluate(parts.task, parts.model, parts.loaders.evaluate(role, "valid"),
                                parts.cache, parts.device)
@@ -154,7 +159,7 @@ def run_supervised(parts: RunParts, stage: str, start_epoch: int, stage_index: i
             best, bad, best_state, summary = score, 0, snapshot(parts), row
         else:
             bad += 1
-        checkpoint(parts, stage_index, epoch + 1, optimizer, best, best_state, bad)
+        checkpoint(parts, stage_index, epoch + 1, optimizer, best, best_state, bad, summary)
         if bad >= c.patience:
             console.print(f"{stage}: early stop after epoch {epoch} "
                           f"(best valid {primary} {best:.4f})")
@@ -171,13 +176,6 @@ def _ensure_inputs(parts: RunParts, stage: str) -> int:
         return 0
     state = parts.gnn_input_state()
     return 0 if state == parts.cache.state else parts.refresh_cache(state)
-
-
-def _best_row(parts: RunParts, stage: str) -> dict[str, Any] | None:
-    """On resume: the validation row of the stage's best epoch so far, from metrics.jsonl."""
-    primary = f"valid_{PRIMARY[parts.data.target.kind]}"
-    rows = [r for r in parts.run.metrics() if r.get("stage") == stage and primary in r]
-    return max(rows, key=lambda r: r[primary]) if rows else None
 
 
 def line(row: dict[str, Any]) -> str:

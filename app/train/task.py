@@ -79,6 +79,7 @@ class TaskData:
     classes: list
     # node task: ids per split; edge/link task: (2, E) pairs per split and (edge) labels
     nodes: dict[str, torch.Tensor] = field(default_factory=dict)
+    y: torch.Tensor | None = None  # node task: class id per _nid (-1: unlabelled)
     pairs: dict[str, torch.Tensor] = field(default_factory=dict)
     pair_labels: dict[str, torch.Tensor] = field(default_factory=dict)
 
@@ -128,7 +129,7 @@ def prepare_task(driver: neo4j.Driver, database: str, spec: GraphSpec, config: T
         split = node_split(driver, database, spec, target.label,  # type: ignore[arg-type]
                            config.seed, only=labelled, count=counts[target.label])
         nodes = {s: _labelled(getattr(split, s), y) for s in SPLITS}
-        return TaskData(target, list(vocab.values), nodes=nodes)
+        return TaskData(target, list(vocab.values), nodes=nodes, y=y)
     split = edge_split(driver, database, spec, target.relation,  # type: ignore[arg-type]
                        config.seed)
     if target.kind == "link":

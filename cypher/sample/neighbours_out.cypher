@@ -1,7 +1,7 @@
 // One part of a sampling hop (parts are joined with UNION ALL: one round trip per hop): for
 // each frontier node u, up to k targets v of (u:src)-[:rel]->(v:dst), the k smallest by the
 // seeded rank of lmgnn.sampler.hashing (then by v's _nid), so the snapshot backend picks the
-// same ones. Skips edges whose split is in $excluded_splits and, when the part's `exclude`
+// same ones. Skips edges whose split is in the part's excluded_splits and, when the part's `exclude`
 // flag is set, the batch's target pairs ($excluded holds src * $hash.m + dst keys).
 // Reads every neighbour of u once; keeps only k per node (memory bounded by the batch).
 UNWIND $parts.{{part}}.frontier AS u_nid
@@ -9,7 +9,7 @@ MATCH (u:{{src}} {_nid: u_nid})
 CALL (u, u_nid) {
   MATCH (u)-[r:{{rel}}]->(v:{{dst}})
   WITH u_nid, v._nid AS v_nid, r.{{split}} AS split
-  WHERE (split IS NULL OR NOT split IN $excluded_splits)
+  WHERE (split IS NULL OR NOT split IN $parts.{{part}}.excluded_splits)
     AND NOT ($parts.{{part}}.exclude AND u_nid * $hash.m + v_nid IN $excluded)
   WITH v_nid, (u_nid * $hash.a % $hash.p + v_nid * $hash.b % $hash.p + $parts.{{part}}.salt)
               % $hash.p AS x
