@@ -1,47 +1,57 @@
-"""Ingest speed: nodes/s and relationships/s of ``load_graph`` on the synthetic shop.
+"""Ingest speed, side by side: naive per-row, the previous batched loader, today's, bulk import.
 
-Run (starts a throwaway Neo4j 5.26 on free ports, so nothing of yours is touched)::
+Run (starts a throwaway Neo4j 5.26 on free ports, heap 2g, page cache 512m: nothing of yours
+is touched)::
 
-    .venv/bin/python benchmarks/ingest.py                  # ~10k, ~100k, ~1M relationships
-    .venv/bin/python benchmarks/ingest.py --sizes 10k 100k # skip the 1M graph
+    .venv/bin/python benchmarks/ingest.py                      # 100k and 1M relationships
+    .venv/bin/python benchmarks/ingest.py --sizes 100k --repeat 2   # quick, best of two
+    .venv/bin/python benchmarks/ingest.py --sizes 10M --only bulk   # bulk import alone
 
-Each size is generated (``lmgnn.loaders.synthetic.generate``) and loaded into an empty graph
-with constraints in place; the smallest one is also loaded by a naive loader that MERGEs one
-row per transaction (same Cypher, same constraints), and the table puts the two side by side.
-Times are the write phases only (validation is reported separately). To use a running server
-instead, set NEO4J_URI/NEO4J_PASSWORD and pass --allow-wipe: every node in it is deleted.
+Each size is generated once (``lmgnn.loaders.synthetic.generate``) and loaded by each loader
+into an empty database, each loader in a child process of its own so that its peak RSS is its
+own (``peak MiB``: that process's maximum resident memory; ``base MiB``: the same process after
+its imports, before loading):
+
+- ``naive``: one MERGE per transaction, on the first ``--naive-rows`` rows of each file only
+  (its rate at full size would take hours), same constraints;
+- ``batched (before)``: the loader as it was before issue 17 (``UNWIND $rows`` of maps,
+  10,000 per transaction, MERGE everything, endpoints by key), kept here to compare against;
+- ``batched (load_graph)``: today's online path (CREATE what is new, parallel lists, two
+  node batches at once, endpoints by ``_nid``);
+- ``bulk (load --bulk)``: validation, the importer's files, ``neo4j-admin database import``
+  with the server stopped and started again, constraints.
+
+Columns: validate s; node s / rel s (online write phases; for bulk: file writing and the
+importer); total s (end to end, validation and schema included); nodes/s and rels/s over the
+write phases, and rels/s end to end (``e2e rels/s``). Ratios are against ``batched (before)``
+of the same size, in the same run (the machine is shared: ratios are the point).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import multiprocessing as mp
 import os
+import resource
 import socket
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import neo4j
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from lmgnn import cypher_files as cypher
-from lmgnn.config import Settings, load_settings, new_password
-from lmgnn.db import server
-from lmgnn.db.connection import open_driver
-from lmgnn.loaders import load_graph, validate_files
-from lmgnn.loaders.plan import SOURCE, TARGET, node_columns, rel_columns, resolve
-from lmgnn.loaders.readers import key_array, python_values, read_chunks
-from lmgnn.loaders.synthetic import generate
-from lmgnn.loaders.write import create_schema, delete_graph
-from lmgnn.spec import NID, GraphSpec, load_spec
-
-# name -> (products, queries): about 10k, 100k and 1M relationships in total
-SIZES = {"10k": (1_500, 1_000), "100k": (15_000, 10_000), "1M": (150_000, 100_000)}
-console = Console(width=170)
+# name -> (products, queries): about 100k, 1M and 10M relationships in total
+SIZES = {"10k": (1_500, 1_000), "100k": (15_000, 10_000), "1M": (150_000, 100_000),
+         "10M": (1_500_000, 1_000_000)}
+LOADERS = ("naive", "before", "batched", "bulk")
+NAMES = {"naive": "naive, 1 row per transaction", "before": "batched (before)",
+         "batched": "batched (load_graph)", "bulk": "bulk (load --bulk)"}
+console = Console(width=190)
 
 
 @dataclass
@@ -53,86 +63,159 @@ class Result:
     validate_s: float
     node_s: float
     rel_s: float
+    total_s: float
+    base_mib: float
+    peak_mib: float
+    note: str = ""
 
     @property
-    def nodes_per_s(self) -> float:
-        return self.nodes / self.node_s
-
-    @property
-    def rels_per_s(self) -> float:
-        return self.relationships / self.rel_s
+    def write_s(self) -> float:
+        return self.node_s + self.rel_s
 
 
-def batched(driver: neo4j.Driver, database: str, spec: GraphSpec, folder: Path,
-            size: str) -> Result:
-    report = load_graph(spec, folder, driver, database, progress=True)
-    return Result("batched UNWIND (load_graph)", size, report.total_nodes,
-                  report.total_relationships, report.validate_seconds, report.node_seconds,
-                  report.relationship_seconds)
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def naive(driver: neo4j.Driver, database: str, spec: GraphSpec, folder: Path,
-          size: str) -> Result:
-    """One MERGE per transaction: the loader people write first."""
+# ---- the loaders, each run in a child process ----------------------------------------------
+def _child(loader: str, settings_json: str, folder: str, size: str, naive_rows: int,
+           out: mp.Queue) -> None:
+    try:
+        out.put(_run_loader(loader, settings_json, Path(folder), size, naive_rows))
+    except BaseException as exc:  # report, do not hang the parent
+        out.put(f"{type(exc).__name__}: {exc}")
+
+
+def _run_loader(loader: str, settings_json: str, folder: Path, size: str,
+                naive_rows: int) -> dict:
+    from lmgnn.config import Settings
+    from lmgnn.db.connection import open_driver
+    from lmgnn.loaders import load_graph
+    from lmgnn.loaders.bulk import bulk_load
+    from lmgnn.spec import load_spec
+
+    raw = json.loads(settings_json)
+    settings = Settings(**{**raw, "data_dir": Path(raw["data_dir"])})
+    spec = load_spec(folder / "ecommerce.yaml")
+    base = _rss_mib()
+    t0 = time.perf_counter()
+    if loader == "bulk":
+        report = bulk_load(spec, folder, settings, progress=False)
+        assert report.method == "bulk", report.note
+        r = Result(NAMES[loader], size, report.total_nodes, report.total_relationships,
+                   report.validate_seconds, report.files_seconds, report.import_seconds,
+                   time.perf_counter() - t0, base, 0.0,
+                   f"server down {report.downtime_seconds:.0f} s, schema "
+                   f"{report.schema_seconds:.0f} s")
+        return asdict(r) | {"peak_mib": _rss_mib()}
+    driver = open_driver(settings)
+    try:
+        if loader == "batched":
+            report = load_graph(spec, folder, driver, settings.database, progress=False)
+            r = Result(NAMES[loader], size, report.total_nodes, report.total_relationships,
+                       report.validate_seconds, report.node_seconds,
+                       report.relationship_seconds, time.perf_counter() - t0, base, 0.0)
+        else:
+            r = _by_hand(loader, driver, settings.database, spec, folder, size, naive_rows,
+                         base)
+            r.total_s = time.perf_counter() - t0
+    finally:
+        driver.close()
+    return asdict(r) | {"peak_mib": _rss_mib()}
+
+
+def _by_hand(loader: str, driver, database: str, spec, folder: Path, size: str,
+             naive_rows: int, base: float) -> Result:
+    """The naive loader, or the batched loader as it was before issue 17."""
+    from lmgnn import cypher_files as cypher
+    from lmgnn.loaders import validate_files
+    from lmgnn.loaders.plan import SOURCE, TARGET, node_columns, rel_chunks, resolve
+    from lmgnn.loaders.readers import key_array, python_values, read_chunks
+    from lmgnn.loaders.write import create_schema
+    from lmgnn.spec import NID
+
     t0 = time.perf_counter()
     checked = validate_files(spec, folder)
     create_schema(driver, database, spec)
     t1 = time.perf_counter()
+    limit = naive_rows if loader == "naive" else None
+    suffix = "naive_merge_node" if loader == "naive" else "merge_nodes"
     nodes = rels = 0
     with driver.session(database=database) as session:
+        def send(query: str, rows: list[dict]) -> None:
+            if loader == "naive":
+                for row in rows:
+                    session.execute_write(lambda tx, r=row: tx.run(query, r).consume())
+            else:
+                for lo in range(0, len(rows), 10_000):
+                    batch = rows[lo:lo + 10_000]
+                    session.execute_write(lambda tx, b=batch: tx.run(query, rows=b).consume())
+
         for label, node in spec.nodes.items():
-            query = cypher.render("load/naive_merge_node", label=label, key=node.key, nid=NID)
+            query = cypher.render(f"load/{suffix}", label=label, key=node.key, nid=NID)
             ids = pd.Series(range(len(checked.keys[label])), index=checked.keys[label])
             props = [p for p in node.properties if p != node.key]
             for source in node.files:
                 for chunk in read_chunks(resolve(folder, source), node_columns(node, source),
                                          source.path):
+                    chunk = chunk.iloc[:limit] if limit else chunk
                     keys = key_array(chunk[node.key])
                     nids = ids.to_numpy()[ids.index.get_indexer(keys)]
                     values = [python_values(chunk[p]) for p in props]
-                    for i, key in enumerate(keys.tolist()):
-                        row = {"key": key, "nid": int(nids[i]),
-                               "props": {p: v[i] for p, v in zip(props, values, strict=True)}}
-                        session.execute_write(lambda tx, r=row, q=query: tx.run(q, r).consume())
-                        nodes += 1
+                    send(query, [{"key": k, "nid": int(n), "props": dict(zip(
+                        props, [v[i] for v in values], strict=True))}
+                        for i, (k, n) in enumerate(zip(keys.tolist(), nids, strict=True))])
+                    nodes += len(chunk)
+                    if limit:
+                        break
         t2 = time.perf_counter()
         for rel in spec.relationships:
             src, dst = spec.nodes[rel.source], spec.nodes[rel.target]
-            query = cypher.render("load/naive_merge_relationship", source=src.label,
-                                  source_key=src.key, target=dst.label, target_key=dst.key,
-                                  type=rel.type)
-            for source in rel.files:
-                for chunk in read_chunks(resolve(folder, source),
-                                         rel_columns(spec, rel, source), source.path):
-                    values = [python_values(chunk[p]) for p in rel.properties]
+            name = "naive_merge_relationship" if loader == "naive" else "merge_relationships"
+            query = cypher.render(f"load/{name}", source=src.label, source_key=src.key,
+                                  target=dst.label, target_key=dst.key, type=rel.type)
+            for chunk in rel_chunks(spec, rel, folder):
+                if limit:  # endpoints must be among the nodes written
+                    known = (chunk[SOURCE].isin(checked.keys[rel.source][:limit])
+                             & chunk[TARGET].isin(checked.keys[rel.target][:limit]))
+                    chunk = chunk[known.to_numpy()].iloc[:limit]
+                else:
+                    chunk = chunk.sort_values(SOURCE, kind="stable", ignore_index=True)
+                values = [python_values(chunk[p]) for p in rel.properties]
+                send(query, [{"s": s, "t": t, "props": dict(zip(
+                    rel.properties, [v[i] for v in values], strict=True))}
                     for i, (s, t) in enumerate(zip(python_values(chunk[SOURCE]),
-                                                   python_values(chunk[TARGET]), strict=True)):
-                        row = {"s": s, "t": t, "props": {p: v[i] for p, v in zip(
-                            rel.properties, values, strict=True)}}
-                        session.execute_write(lambda tx, r=row, q=query: tx.run(q, r).consume())
-                        rels += 1
+                                                   python_values(chunk[TARGET]), strict=True))])
+                rels += len(chunk)
+                if limit:
+                    break
     t3 = time.perf_counter()
-    return Result("naive, 1 row per transaction", size, nodes, rels, t1 - t0, t2 - t1, t3 - t2)
+    note = f"first {naive_rows:,} rows per file" if loader == "naive" else ""
+    return Result(NAMES[loader], size, nodes, rels, t1 - t0, t2 - t1, t3 - t2, 0.0, base, 0.0,
+                  note)
 
 
-def wipe(driver: neo4j.Driver, database: str) -> None:
-    delete_graph(driver, database)
-
-
+# ---- the parent: server, data, table --------------------------------------------------------
 def table(results: list[Result]) -> Table:
-    out = Table(title="lmgnn ingest: synthetic shop, write phases (validation apart)")
-    for col in ("loader", "size", "nodes", "relationships", "validate s", "node s",
-                "nodes/s", "rel s", "rels/s", "speed-up vs naive"):
-        out.add_column(col, justify="left" if col == "loader" else "right")
-    naive_by_size = {r.size: r for r in results if r.loader.startswith("naive")}
+    out = Table(title="lmgnn ingest: synthetic shop, one run, loaders side by side")
+    cols = ("loader", "size", "nodes", "rels", "validate s", "node s", "rel s", "total s",
+            "nodes/s", "rels/s", "e2e rels/s", "vs before (rels/s, e2e)", "base MiB",
+            "peak MiB", "note")
+    for col in cols:
+        out.add_column(col, justify="left" if col in ("loader", "note") else "right")
+    before = {r.size: r for r in results if r.loader == NAMES["before"]}
     for r in results:
-        base = naive_by_size.get(r.size)
+        base = before.get(r.size)
+        rate = r.relationships / r.rel_s if r.rel_s else 0.0
+        e2e = r.relationships / r.total_s if r.total_s else 0.0
         ratio = "" if base is None or base is r else (
-            f"nodes x{r.nodes_per_s / base.nodes_per_s:,.0f}, "
-            f"rels x{r.rels_per_s / base.rels_per_s:,.0f}")
+            f"x{rate / (base.relationships / base.rel_s):.1f}, "
+            f"x{e2e / (base.relationships / base.total_s):.1f}")
         out.add_row(r.loader, r.size, f"{r.nodes:,}", f"{r.relationships:,}",
-                    f"{r.validate_s:.1f}", f"{r.node_s:.1f}", f"{r.nodes_per_s:,.0f}",
-                    f"{r.rel_s:.1f}", f"{r.rels_per_s:,.0f}", ratio)
+                    f"{r.validate_s:.1f}", f"{r.node_s:.1f}", f"{r.rel_s:.1f}",
+                    f"{r.total_s:.1f}", f"{r.nodes / r.node_s:,.0f}" if r.node_s else "",
+                    f"{rate:,.0f}", f"{e2e:,.0f}", ratio, f"{r.base_mib:,.0f}",
+                    f"{r.peak_mib:,.0f}", r.note)
     return out
 
 
@@ -144,53 +227,68 @@ def _free_port() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES))
+    parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=["100k", "1M"])
+    parser.add_argument("--only", nargs="+", choices=LOADERS, default=list(LOADERS))
+    parser.add_argument("--naive-rows", type=int, default=2_000,
+                        help="rows per file the naive loader writes")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="load each size this many times per loader, in turn, and keep "
+                        "each loader's fastest (shared machines are noisy)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--allow-wipe", action="store_true",
-                        help="use the server in NEO4J_URI and delete every node in it")
     args = parser.parse_args(argv)
+    if os.environ.get("NEO4J_URI"):
+        parser.error("the benchmark starts its own server (the bulk path stops and restarts "
+                     "it): unset NEO4J_URI")
+    from lmgnn.config import Settings, new_password
+    from lmgnn.db import server
+    from lmgnn.db.connection import open_driver
+    from lmgnn.loaders.synthetic import generate
+    from lmgnn.loaders.write import delete_graph
+
+    results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="lmgnn-ingest-") as tmp:
-        if os.environ.get("NEO4J_URI"):
-            if not args.allow_wipe:
-                parser.error("NEO4J_URI is set: pass --allow-wipe to delete its graph, or "
-                             "unset it to get a throwaway server")
-            settings, started = load_settings(), False
-        else:
-            settings = Settings(uri=f"bolt://127.0.0.1:{_free_port()}", password=new_password(),
-                                data_dir=Path(tmp) / "neo4j", http_port=_free_port(),
-                                heap="2g", sources={"password": "benchmark"})
-            with console.status("starting a throwaway Neo4j ..."):
-                server.start(settings)
-            started = True
+        settings = Settings(uri=f"bolt://127.0.0.1:{_free_port()}", password=new_password(),
+                            data_dir=Path(tmp) / "neo4j", http_port=_free_port(),
+                            heap="2g", sources={"password": "benchmark"})
+        raw = json.dumps({k: (str(v) if isinstance(v, Path) else v)
+                          for k, v in asdict(settings).items() if k != "sources"})
+        with console.status("starting a throwaway Neo4j ..."):
+            server.start(settings)
+        ctx = mp.get_context("spawn")
         try:
-            results = run(settings, args.sizes, args.seed, Path(tmp))
+            for size in args.sizes:
+                products, queries = SIZES[size]
+                folder = Path(tmp) / size
+                t = time.perf_counter()
+                with console.status(f"generating {size}: {products:,} products ..."):
+                    generate(folder, products=products, queries=queries, seed=args.seed)
+                console.print(f"{size}: generated in {time.perf_counter() - t:.0f} s")
+                best: dict[str, Result] = {}
+                for loader in [name for _ in range(args.repeat) for name in args.only]:
+                    driver = open_driver(settings)  # a bulk import resets transaction ids
+                    try:
+                        delete_graph(driver, settings.database)
+                    finally:
+                        driver.close()
+                    queue = ctx.Queue()
+                    child = ctx.Process(target=_child, args=(
+                        loader, raw, str(folder), size, args.naive_rows, queue))
+                    child.start()
+                    got = queue.get()
+                    child.join()
+                    if isinstance(got, str):
+                        console.print(f"[red]{NAMES[loader]} at {size} failed:[/] {got}",
+                                      markup=True, highlight=False)
+                        continue
+                    got = Result(**got)
+                    console.print(table([got]))
+                    if loader not in best or got.total_s < best[loader].total_s:
+                        best[loader] = got
+                results.extend(best[name] for name in args.only if name in best)
         finally:
-            if started:
-                server.stop(settings)
+            server.stop(settings)
     console.print(table(results))
     return 0
-
-
-def run(settings: Settings, sizes: list[str], seed: int, tmp: Path) -> list[Result]:
-    driver = open_driver(settings)
-    results: list[Result] = []
-    try:
-        for size in sizes:
-            products, queries = SIZES[size]
-            folder = tmp / size
-            with console.status(f"generating {size}: {products:,} products ..."):
-                spec = load_spec(generate(folder, products=products, queries=queries,
-                                          seed=seed))
-            if size == sizes[0]:
-                wipe(driver, settings.database)
-                results.append(naive(driver, settings.database, spec, folder, size))
-                console.print(table(results[-1:]))
-            wipe(driver, settings.database)
-            results.append(batched(driver, settings.database, spec, folder, size))
-            console.print(table(results[-1:]))
-    finally:
-        driver.close()
-    return results
 
 
 if __name__ == "__main__":
