@@ -17,10 +17,13 @@ setup: $(VENV)/.installed neo4j-launcher/target/neo4j-launcher.jar
 # through an import hook no analyser runs). Links are per file, so the install is redone
 # whenever the list of files changes (.sources below): after adding or renaming a module, run
 # `make setup` (make test/lint/demo do it too) before importing it.
+# (setuptools announces that link directory as a warning on every install: that notice, and
+# only it, is filtered.)
 $(VENV)/.installed: pyproject.toml constraints.txt $(VENV)/.sources
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[dev]' --config-settings editable_mode=strict
+	PYTHONWARNINGS='ignore:Editable installation' \
+	  $(PY) -m pip install -q -c constraints.txt -e '.[dev]' --config-settings editable_mode=strict
 	touch $@
 
 SOURCES := $(shell find app loaders cypher -type f ! -name '*.pyc' ! -path '*/__pycache__/*' \
