@@ -82,7 +82,7 @@ def _say(err: Console, kind: str, message: str) -> None:
     err.print(message, markup=False, highlight=False, soft_wrap=True)
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
