@@ -207,14 +207,22 @@ def _first_of_each(key: torch.Tensor) -> torch.Tensor:
     return torch.sort(first).values
 
 
+SPLIT_CODES: dict[str | None, int] = {None: 0, "train": 1, "valid": 2, "test": 3}
+_SPLIT_NAMES = {code: name for name, code in SPLIT_CODES.items()}
+OTHER_SPLIT = -1  # a split value that is not train/valid/test (reported by the trainer)
+
+
 @dataclass
 class EdgeSeeds:
-    """Stored edges of one relation as seed pairs, with their label values and splits."""
+    """Stored edges of one relation as seed pairs, with their split codes (one byte per edge:
+    ``SPLIT_CODES``, ``OTHER_SPLIT`` for unknown values, listed in ``unknown_splits``) and,
+    for a relation with a ``label`` property, its values."""
 
     src: torch.Tensor
     dst: torch.Tensor
-    label_values: list[object]
-    splits: list[str | None]
+    split_codes: torch.Tensor  # int8 (E,)
+    label_values: list[object] | None = None
+    unknown_splits: frozenset[str] = frozenset()
 
     def where(self, split: str | None) -> EdgeSeeds:
         """Only the edges whose split value equals ``split`` (None: all)."""
@@ -222,10 +230,18 @@ class EdgeSeeds:
 
     def where_in(self, splits: tuple[str | None, ...]) -> EdgeSeeds:
         """Only the edges whose split value is one of ``splits`` (None: no split value)."""
-        keep = [i for i, s in enumerate(self.splits) if s in splits]
-        idx = torch.tensor(keep, dtype=torch.long)
-        return EdgeSeeds(self.src[idx], self.dst[idx], [self.label_values[i] for i in keep],
-                         [self.splits[i] for i in keep])
+        codes = torch.tensor([SPLIT_CODES[s] for s in splits], dtype=torch.int8)
+        return self.take(torch.nonzero(torch.isin(self.split_codes, codes)).flatten())
+
+    def take(self, idx: torch.Tensor) -> EdgeSeeds:
+        """The edges at positions ``idx``, in that order."""
+        values = None if self.label_values is None else \
+            [self.label_values[i] for i in idx.tolist()]
+        return EdgeSeeds(self.src[idx], self.dst[idx], self.split_codes[idx], values,
+                         self.unknown_splits)
+
+    def split_of(self, i: int) -> str | None:
+        return _SPLIT_NAMES.get(int(self.split_codes[i]), "?")
 
     @property
     def pairs(self) -> torch.Tensor:
@@ -237,12 +253,15 @@ class EdgeSeeds:
         return int(self.src.numel())
 
     def labels(self, vocab: LabelVocab) -> torch.Tensor:
+        if self.label_values is None:
+            raise UserError("these edges were read without their label property")
         return vocab.encode(self.label_values)
 
 
 def edge_seeds(driver: neo4j.Driver, database: str, spec: GraphSpec,
                edge_type: EdgeType | str, *, page_edges: int = 500_000) -> EdgeSeeds:
-    """Every edge of the relation (paged by source _nid), e.g. to split or to train on."""
+    """Every edge of the relation (paged by source _nid), e.g. to split or to train on: two
+    longs and a byte per edge (plus the label value when the relation has a ``label``)."""
     rel = spec.relation(edge_type if isinstance(edge_type, str) else tuple(edge_type))
     query = cypher.render("sample/edge_pairs_page", src=rel.source, rel=rel.type,
                           dst=rel.target, split=split_property(spec, rel.edge_type))
@@ -251,16 +270,24 @@ def edge_seeds(driver: neo4j.Driver, database: str, spec: GraphSpec,
     width = max(1, page_edges * n_src // max(1, total))
     src: list[torch.Tensor] = []
     dst: list[torch.Tensor] = []
-    values: list[object] = []
-    splits: list[str | None] = []
-    canonical: dict[str, str] = {}  # one string object per split value, not one per edge
+    codes: list[torch.Tensor] = []
+    values: list[object] | None = [] if rel.label else None
+    unknown: set[str] = set()
     for lo in range(0, max(n_src, 1), width):
         records = read(driver, database, query, lo=lo, hi=lo + width, label=rel.label)
         page = records[0]
         src.append(torch.tensor(page["src"], dtype=torch.long))
         dst.append(torch.tensor(page["dst"], dtype=torch.long))
-        values.extend(v[0] for v in page["label"])
-        splits.extend(canonical.setdefault(s, s) if s else None for s in page["split"])
-    return EdgeSeeds(torch.cat(src) if src else torch.empty(0, dtype=torch.long),
-                     torch.cat(dst) if dst else torch.empty(0, dtype=torch.long),
-                     values, splits)
+        page_codes = []
+        for value in page["split"]:
+            code = SPLIT_CODES.get(value or None, OTHER_SPLIT)
+            if code == OTHER_SPLIT:
+                unknown.add(str(value))
+            page_codes.append(code)
+        codes.append(torch.tensor(page_codes, dtype=torch.int8))
+        if values is not None:
+            values.extend(v[0] for v in page["label"])
+    empty = torch.empty(0, dtype=torch.long)
+    return EdgeSeeds(torch.cat(src) if src else empty, torch.cat(dst) if dst else empty,
+                     torch.cat(codes) if codes else empty.to(torch.int8), values,
+                     frozenset(unknown))

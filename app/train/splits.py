@@ -16,7 +16,7 @@ import torch
 from lmgnn import cypher_files as cypher
 from lmgnn.errors import UserError
 from lmgnn.sampler.csr import SPLIT_PROPERTY, node_counts
-from lmgnn.sampler.loader import EdgeSeeds, edge_seeds
+from lmgnn.sampler.loader import SPLIT_CODES, EdgeSeeds, edge_seeds
 from lmgnn.sampler.reads import read
 from lmgnn.spec import EdgeType, GraphSpec
 
@@ -63,7 +63,6 @@ def _check_values(values: list[str | None], where: str) -> None:
         raise UserError(f"{where}: split values must be train/valid/test, found {bad[:5]}")
 
 
-_CODE: dict[str | None, int] = {None: 0, "train": 1, "valid": 2, "test": 3}
 PAGE = 100_000
 
 
@@ -101,7 +100,7 @@ def node_split(driver: neo4j.Driver, database: str, spec: GraphSpec, label: str,
     codes = torch.full((count,), -1, dtype=torch.int8)  # -1: no such node
     for nids, values in node_property_pages(driver, database, label, prop, count):
         _check_values(values, f"{label}.{prop}")
-        codes[nids] = torch.tensor([_CODE[v] for v in values], dtype=torch.int8)
+        codes[nids] = torch.tensor([SPLIT_CODES[v] for v in values], dtype=torch.int8)
     if node.split is None:
         wanted = codes == 0
         if only is not None:
@@ -117,8 +116,8 @@ def node_split(driver: neo4j.Driver, database: str, spec: GraphSpec, label: str,
                 _write(driver, database, query, [{"nid": n, "split": s} for n, s in
                                                  zip(chunk, fresh[lo:lo + WRITE_BATCH],
                                                      strict=True)])
-            codes[missing] = torch.tensor([_CODE[v] for v in fresh], dtype=torch.int8)
-    by = {s: torch.nonzero(codes == _CODE[s]).flatten() for s in SPLITS}
+            codes[missing] = torch.tensor([SPLIT_CODES[v] for v in fresh], dtype=torch.int8)
+    by = {s: torch.nonzero(codes == SPLIT_CODES[s]).flatten() for s in SPLITS}
     if not len(by["train"]):
         raise UserError(f"no {label} node is in the train split (property {prop})")
     return NodeSplit(**by)
@@ -128,37 +127,36 @@ def edge_split(driver: neo4j.Driver, database: str, spec: GraphSpec, relation: E
                seed: int = 0, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
                ) -> EdgeSplit:
     """The split of one relation's edges (read with ``lmgnn.sampler.edge_seeds``, the one
-    edge reader); writes `_split` on relationships without one."""
+    edge reader, as a byte per edge); writes `_split` on relationships without one."""
     rel = spec.relation(relation)
     prop = rel.split or SPLIT_PROPERTY
     src, typ, dst = rel.edge_type
     seeds = edge_seeds(driver, database, spec, rel.edge_type)
-    values = list(seeds.splits)
-    _check_values(values, f"{src}-[:{typ}]->{dst}.{prop}")
+    if seeds.unknown_splits:
+        raise UserError(f"{src}-[:{typ}]->{dst}.{prop}: split values must be train/valid/test, "
+                        f"found {sorted(seeds.unknown_splits)[:5]}")
+    seeds = _sorted(seeds)  # by (source, target): deterministic regardless of store order
     if rel.split is None:
-        pairs = list(zip(seeds.src.tolist(), seeds.dst.tolist(), strict=True))
-        # sorted by pair: deterministic regardless of store order
-        order = sorted((i for i, v in enumerate(values) if v is None), key=lambda i: pairs[i])
-        if order:
-            fresh = _assign(len(order), seed, fractions)
-            _write(driver, database, cypher.render("train/set_edge_splits", src=src, rel=typ,
-                                                   dst=dst),
-                   [{"src": pairs[i][0], "dst": pairs[i][1], "split": s}
-                    for i, s in zip(order, fresh, strict=True)])
-            for i, s in zip(order, fresh, strict=True):
-                values[i] = s
-    seeds = EdgeSeeds(seeds.src, seeds.dst, seeds.label_values, values)
-    by = {s: _sorted(seeds.where(s)) for s in SPLITS}
+        missing = torch.nonzero(seeds.split_codes == SPLIT_CODES[None]).flatten()
+        if missing.numel():
+            fresh = _assign(int(missing.numel()), seed, fractions)
+            query = cypher.render("train/set_edge_splits", src=src, rel=typ, dst=dst)
+            for lo in range(0, int(missing.numel()), WRITE_BATCH):
+                part = missing[lo:lo + WRITE_BATCH]
+                _write(driver, database, query, [
+                    {"src": a, "dst": b, "split": s} for a, b, s in zip(
+                        seeds.src[part].tolist(), seeds.dst[part].tolist(),
+                        fresh[lo:lo + WRITE_BATCH], strict=True)])
+            seeds.split_codes[missing] = torch.tensor([SPLIT_CODES[v] for v in fresh],
+                                                      dtype=torch.int8)
+    by = {s: seeds.where(s) for s in SPLITS}
     if not len(by["train"]):
         raise UserError(f"relation {src}-[:{typ}]->{dst} has no edge in the train split")
     return EdgeSplit(**by)
 
 
 def _sorted(seeds: EdgeSeeds) -> EdgeSeeds:
-    """By (source, target): the same order whatever the store order."""
     if not len(seeds):
         return seeds
-    order = torch.argsort(seeds.src * (int(seeds.dst.max()) + 1) + seeds.dst, stable=True)
-    return EdgeSeeds(seeds.src[order], seeds.dst[order],
-                     [seeds.label_values[i] for i in order.tolist()],
-                     [seeds.splits[i] for i in order.tolist()])
+    return seeds.take(torch.argsort(seeds.src * (int(seeds.dst.max()) + 1) + seeds.dst,
+                                    stable=True))
