@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import neo4j
 import numpy as np
@@ -194,8 +194,9 @@ class Sink:
         rows, self._buffer, self._load = self._buffer, [], 0
         assert self._session is not None, "use the sink in a `with` block"
         query, params = self.statement(rows)
-        args = (_write_batch, query, params, self.output_id, self.expected(rows), self.what,
-                lambda: sorted({r.get("nid", r.get("src")) for r in rows}))
+        args: tuple[Any, ...] = (
+            _write_batch, query, params, self.output_id, self.expected(rows), self.what,
+            lambda: sorted({cast(int, r.get("nid", r.get("src"))) for r in rows}))
         if self._pool is None:
             self._landed(rows, self._session.execute_write(*args))
             return
