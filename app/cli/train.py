@@ -34,7 +34,11 @@ def _config_options() -> list[inspect.Parameter]:
     params = []
     for f in fields(TrainConfig):
         hint = hints[f.name]
-        default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+        if f.default is not MISSING:
+            default = f.default
+        else:
+            assert f.default_factory is not MISSING  # every TrainConfig field has a default
+            default = f.default_factory()
         name = f"--{f.name.replace('_', '-')}"
         if f.name == "max_steps_per_epoch":
             name = "--max-steps"  # the short name users know

@@ -111,6 +111,7 @@ def predict(
         table.add_column(column)
     for p in predictions[:limit]:
         if p.links:
+            assert loaded.target.relation is not None  # links come from a link task
             target = loaded.target.relation[2]
             for rank, (dst, score) in enumerate(p.links[:3], start=1):
                 table.add_row(keys.get((p.label, p.nid), str(p.nid)) if rank == 1 else "",

@@ -8,7 +8,7 @@ sampled subgraph keep their input representation (residual), so every type alway
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 import torch
 import torch.nn.functional as F
@@ -45,6 +45,12 @@ class InputEncoder(nn.Module):
     (a missing value, NaN, reads as the mean). All statistics are buffers, saved with the
     model, so inference standardises exactly as training did.
     """
+
+    # buffers registered in __init__ (declared here for the type checker)
+    mean: torch.Tensor
+    std: torch.Tensor
+    feature_mean: torch.Tensor
+    feature_std: torch.Tensor
 
     def __init__(self, dim: int, hidden: int, feature_dim: int = 0) -> None:
         super().__init__()
@@ -121,7 +127,7 @@ class HeteroGNN(nn.Module):
         self.embedding = nn.ModuleDict({t: nn.Embedding(n, hidden) for t, n in num_nodes.items()
                                         if t in node_types and t not in in_dims})
         for emb in self.embedding.values():
-            nn.init.normal_(emb.weight, std=0.1)
+            nn.init.normal_(cast(nn.Embedding, emb).weight, std=0.1)
         self.convs = nn.ModuleList()
         for _ in range(num_layers):
             if conv == "sage":
@@ -137,13 +143,13 @@ class HeteroGNN(nn.Module):
         """Per-type mean and std of the current text vectors (see :class:`InputEncoder`)."""
         for t, (mean, std) in stats.items():
             if t in self.in_dims:
-                self.input[t].set_stats(mean, std)
+                cast(InputEncoder, self.input[t]).set_stats(mean, std)
 
     def set_feature_stats(self, stats: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> None:
         """Per-type mean and std of the numeric spec features over the graph."""
         for t, (mean, std) in stats.items():
             if t in self.feature_dims:
-                self.input[t].set_feature_stats(mean, std)
+                cast(InputEncoder, self.input[t]).set_feature_stats(mean, std)
 
     def encode_inputs(self, x_dict: dict[str, torch.Tensor],
                       n_id_dict: dict[str, torch.Tensor],
@@ -171,7 +177,8 @@ class HeteroGNN(nn.Module):
         edges = {tuple(et): ei for et, ei in edge_index_dict.items()
                  if tuple(et) in known and ei.numel() > 0
                  and et[0] in h and et[2] in h}
-        for conv, norms in zip(self.convs, self.norms, strict=True):
+        for conv, layer_norms in zip(self.convs, self.norms, strict=True):
+            norms = cast(nn.ModuleDict, layer_norms)
             out = conv(h, edges) if edges else {}
             new = {}
             for t, prev in h.items():

@@ -68,6 +68,7 @@ class LinkScorer(nn.Module):
     def _prep(self, src: torch.Tensor, dst: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if not self.normalize:
             return src, dst
+        assert self.log_scale is not None  # set whenever normalize is
         return F.normalize(src, dim=-1) * self.log_scale.exp(), F.normalize(dst, dim=-1)
 
     def _diag(self, rel: EdgeType) -> torch.Tensor | None:

@@ -58,6 +58,7 @@ class CypherSampler(NeighbourSampler):
                                "exclude": r.exclude_targets,
                                "excluded_splits": list(self._splits_hidden(r.part.edge_type))}
                  for i, r in enumerate(requests)}
+        assert self.driver is not None  # always passed to the base by __init__
         records = read(self.driver, self.database, query, parts=parts,
                        hash=hashing.HASH_PARAMS, excluded=excluded.tolist())
         us: list[list[int]] = [[] for _ in requests]

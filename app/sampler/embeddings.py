@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import neo4j
 import numpy as np
@@ -74,7 +74,7 @@ class MemmapEmbeddings:
         self._have: dict[str, np.memmap] = {}
         for label, n in counts.items():
             vec, have = self.dir / f"{label}.f32", self.dir / f"{label}.have"
-            mode = "r+" if vec.exists() else "w+"
+            mode: Literal["r+", "w+"] = "r+" if vec.exists() else "w+"
             self._vec[label] = np.memmap(vec, np.float32, mode, shape=(max(n, 1), self.dim))
             self._have[label] = np.memmap(have, np.uint8, mode, shape=(max(n, 1),))
 

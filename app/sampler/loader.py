@@ -12,7 +12,7 @@ order, the sampled neighbours and the negatives, reproducibly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -109,7 +109,7 @@ class NodeLoader(_Batches):
         super().__init__(int(self.seeds.numel()), batch_size, shuffle, seed, rank, world_size,
                          drop_last, prefetch, transform, pin_memory, max_batches)
 
-    def __iter__(self) -> Iterator[HeteroData]:
+    def __iter__(self) -> Generator[HeteroData, None, None]:  # close() stops the prefetch
         epoch = self.epoch
 
         def make(positions: torch.Tensor) -> HeteroData:
@@ -182,7 +182,7 @@ class EdgeLoader(_Batches):
         keep = _first_of_each(s * (self.num_dst + 1) + d)  # positives come first: kept
         return s[keep], d[keep], y[keep]
 
-    def __iter__(self) -> Iterator[HeteroData]:
+    def __iter__(self) -> Generator[HeteroData, None, None]:  # close() stops the prefetch
         epoch = self.epoch
 
         def make(item: tuple[int, torch.Tensor]) -> HeteroData:

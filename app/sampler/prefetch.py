@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -18,7 +18,8 @@ R = TypeVar("R")
 _END = object()
 
 
-def prefetch(make: Callable[[T], R], items: Iterable[T], depth: int = 2) -> Iterator[R]:
+def prefetch(make: Callable[[T], R], items: Iterable[T], depth: int = 2
+             ) -> Generator[R, None, None]:
     """``make(item)`` for each item, computed ``depth`` ahead in a daemon thread."""
     if depth <= 0:
         for item in items:

@@ -16,7 +16,7 @@ so validation sees the same neighbours, negatives and ``eval_max`` sample every 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, cast
 
 import neo4j
 import torch
@@ -24,6 +24,7 @@ from torch_geometric.data import HeteroData
 
 from lmgnn.sampler import EdgeLoader, NodeLoader, default_backend, make_sampler, snapshot
 from lmgnn.sampler.base import NeighbourSampler
+from lmgnn.sampler.choose import Backend as SamplerBackend
 from lmgnn.spec import EdgeType, GraphSpec
 from lmgnn.train.config import Backend, TrainConfig
 from lmgnn.train.task import Target, TaskData
@@ -48,7 +49,7 @@ class RunSamplers:
         self.driver, self.database, self.spec, self.config = driver, database, spec, config
         backend = str(config.sampler)
         self.backend = default_backend(driver, database, spec) if backend == Backend.auto \
-            else backend
+            else cast(SamplerBackend, backend)
         csr = snapshot(driver, database, spec, progress=True) if self.backend == "snapshot" \
             else None
         hops = config.layers
@@ -179,11 +180,11 @@ class TaskLoaders:
         c, d, t = self.config, self.data, self.data.target
         sampler = self.samplers[role]
         train = split == "train"
-        labels = TaskLabels(t.label, d.y) if t.kind == "node" else None  # type: ignore[arg-type]
+        node_labels = TaskLabels(t.label, d.y) if t.kind == "node" else None  # type: ignore[arg-type]
         options = dict(
             batch_size=c.lm_batch_size if role == "text" and train else c.batch_size,
             shuffle=train, seed=c.seed, max_batches=c.max_steps_per_epoch if train else None,
-            transform=_chain(labels, JointTexts(self.samplers, t, c.lm_grad_nodes, c.seed)
+            transform=_chain(node_labels, JointTexts(self.samplers, t, c.lm_grad_nodes, c.seed)
                              if joint else None))
         if t.kind == "node":
             ids = d.nodes[split]

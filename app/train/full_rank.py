@@ -11,11 +11,12 @@ It costs one representation per target node, so it runs when the target type has
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import cast
 
 import torch
 from torch import Tensor
 
-from lmgnn.models import autocast, ranks, to_device
+from lmgnn.models import LinkScorer, autocast, ranks, to_device
 from lmgnn.sampler import NodeLoader
 from lmgnn.sampler.base import NeighbourSampler
 from lmgnn.spec import EdgeType
@@ -64,9 +65,10 @@ def full_ranking(model: TaskModel, sampler: NeighbourSampler, cache: Vectors | N
     sources = torch.unique(pairs[0])
     known = known[:, torch.isin(known[0], sources)]
     out = []
+    scorer = cast(LinkScorer, model.head)  # full ranking is for link tasks
     for chunk, h in node_representations(model, sampler, cache, device, src_t, sources,
                                          batch_size):
-        scores = model.head.all_pairs(h.to(device), dst_emb, relation).float().cpu()
+        scores = scorer.all_pairs(h.to(device), dst_emb, relation).float().cpu()
         out.append(filtered_ranks(scores, chunk, pairs, known, same_type=src_t == dst_t))
     r = torch.cat(out)
     return {"full_mrr": float((1.0 / r).mean()), "full_hits@1": float((r <= 1).float().mean()),

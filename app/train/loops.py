@@ -14,7 +14,7 @@ import dataclasses
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +23,7 @@ from torch_geometric.data import HeteroData
 
 from lmgnn.errors import UserError
 from lmgnn.models import (
+    LinkScorer,
     autocast,
     classification_metrics,
     in_batch_negative_scores,
@@ -31,6 +32,7 @@ from lmgnn.models import (
     roc_auc,
     to_device,
 )
+from lmgnn.models.heads import LossKind
 from lmgnn.spec import EdgeType
 from lmgnn.train.model import TaskModel, Vectors
 
@@ -118,6 +120,8 @@ def _link_scores(task: TaskSpec, batch: HeteroData, mode: Mode, model: TaskModel
                  cache: Vectors) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
     """(positive scores (B,), shared-negative scores (B, K), paired negative scores, texts)."""
     et = task.relation
+    assert et is not None  # a link task has its relation
+    scorer = cast(LinkScorer, model.head)
     src_t, _, dst_t = et
     pos, neg = _split_link_batch(batch, et)
     neg_dst = torch.unique(neg[1])
@@ -134,9 +138,9 @@ def _link_scores(task: TaskSpec, batch: HeteroData, mode: Mode, model: TaskModel
     s, d = pick(src_t, pos[0]), pick(dst_t, pos[1])
     pos_scores = model.head(s, d, et)
     if task.negatives == "in_batch" and s.size(0) > 1:
-        neg_scores = in_batch_negative_scores(model.head.all_pairs(s, d, et))
+        neg_scores = in_batch_negative_scores(scorer.all_pairs(s, d, et))
     else:
-        neg_scores = model.head.all_pairs(s, pick(dst_t, neg_dst), et)
+        neg_scores = scorer.all_pairs(s, pick(dst_t, neg_dst), et)
     paired = model.head(pick(src_t, neg[0]), pick(dst_t, neg[1]), et)
     return pos_scores, neg_scores, paired, texts
 
@@ -146,12 +150,14 @@ def _classify(task: TaskSpec, batch: HeteroData, mode: Mode, model: TaskModel,
     """(logits, labels, texts) of the batch's labelled targets."""
     if task.kind == "node":
         label = task.label
+        assert label is not None  # a node task has its label
         bs = int(batch[label].batch_size)
         y = batch[label].y[:bs]
         rows = torch.arange(bs)[y.cpu() >= 0]
         reps, texts = _node_rows(batch, mode, model, cache, {label: rows})
         return model.head(reps[label]), y[rows.to(y.device)], texts
     et = task.relation
+    assert et is not None  # an edge task has its relation
     eli, y = batch[et].edge_label_index, batch[et].edge_label
     keep = y >= 0
     eli, y = eli[:, keep], y[keep]
@@ -180,7 +186,7 @@ def train_epoch(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData],
             with autocast(device):
                 if task.kind == "link":
                     pos, neg, _, texts = _link_scores(task, batch, mode, model, cache)
-                    loss = link_loss(pos.float(), neg.float(), task.loss)
+                    loss = link_loss(pos.float(), neg.float(), cast(LossKind, task.loss))
                     seeds = pos.numel()
                 else:
                     logits, y, texts = _classify(task, batch, mode, model, cache)

@@ -10,7 +10,7 @@ rebuilds the same modules without the graph or the trainer.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import torch
 from torch import nn
@@ -18,6 +18,7 @@ from torch_geometric.data import HeteroData
 
 from lmgnn.models import EdgeClassifier, HeteroGNN, LinkScorer, NodeClassifier, TextEncoder
 from lmgnn.models.gnn import hetero_metadata
+from lmgnn.models.heads import ScoreKind
 from lmgnn.spec import EdgeType, GraphSpec
 
 
@@ -92,7 +93,8 @@ def build_model(shape: ModelShape, lm: TextEncoder | None) -> TaskModel:
     elif shape.head == "EdgeClassifier":
         head = EdgeClassifier(dim, shape.num_classes, shape.dropout)
     else:
-        head = LinkScorer(dim, [relation], shape.score)  # type: ignore[list-item]
+        # a link task's shape has its relation; LinkScorer checks the score name
+        head = LinkScorer(dim, [cast(EdgeType, relation)], cast(ScoreKind, shape.score))
     return TaskModel(lm if shape.method != "gnn" else None, gnn, head, shape.id_embedding,
                      shape.lm_dim)
 

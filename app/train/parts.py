@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import neo4j
 import torch
 
 from lmgnn.models import LinkScorer, TextEncoder, pick_device
+from lmgnn.models.text_encoder import Pooling
 from lmgnn.sampler.features import feature_stats
 from lmgnn.spec import EdgeType, GraphSpec
 from lmgnn.train import loops
@@ -79,7 +81,7 @@ def build_parts(config: TrainConfig, driver: neo4j.Driver, database: str, spec: 
     """Fresh modules (seeded by ``config.seed``) over the run's data path."""
     device = pick_device(config.device)
     torch.manual_seed(config.seed)  # training owns the RNG; inference never reseeds
-    lm = TextEncoder.from_pretrained(config.lm_path, pooling=str(config.pooling),
+    lm = TextEncoder.from_pretrained(config.lm_path, pooling=cast(Pooling, str(config.pooling)),
                                      max_length=config.max_length).to(device)
     shape = model_shape(spec, config, samplers.counts, data.target, data.num_classes,
                         lm.hidden_size, exclude)

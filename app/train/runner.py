@@ -22,7 +22,7 @@ from lmgnn.errors import UserError
 from lmgnn.report.predictions import save_eval_predictions
 from lmgnn.spec_store import graph_version, require_spec
 from lmgnn.train import loops, stages
-from lmgnn.train.batches import RunSamplers
+from lmgnn.train.batches import Role, RunSamplers
 from lmgnn.train.checkpoint import Checkpoint
 from lmgnn.train.config import TrainConfig
 from lmgnn.train.full_rank import full_ranking
@@ -126,7 +126,7 @@ def _finish(parts: RunParts, stage_rows: dict[str, Any]) -> RunResult:
     model, c, t = parts.model, parts.config, parts.data.target
     if model.gnn is not None and parts.cache.state is None:
         parts.refresh_cache(parts.gnn_input_state())
-    role = "text" if model.gnn is None else "graph"
+    role: Role = "text" if model.gnn is None else "graph"
     results = {}
     for split in ("valid", "test"):
         outputs: dict[str, torch.Tensor] = {}
@@ -153,17 +153,18 @@ def _finish(parts: RunParts, stage_rows: dict[str, Any]) -> RunResult:
                      stage_rows)
 
 
-def _full_ranking(parts: RunParts, role: str, split: str) -> dict[str, float]:
+def _full_ranking(parts: RunParts, role: Role, split: str) -> dict[str, float]:
     """Filtered full-ranking metrics of a link task's ``split`` (the pairs evaluated above),
     when the target type is small enough (``full_rank_max``)."""
     t, c = parts.data.target, parts.config
     if t.kind != "link" or not c.full_rank_max:
         return {}
-    num_dst = parts.counts[t.relation[2]]  # type: ignore[index]
+    assert t.relation is not None  # a link task has its relation
+    num_dst = parts.counts[t.relation[2]]
     if num_dst > c.full_rank_max:
         return {}
     known = torch.cat([p for p in parts.data.pairs.values() if p.numel()], dim=1)
     return full_ranking(parts.model, parts.samplers[role], parts.cache, parts.device,
-                        t.relation, parts.loaders.eval_pairs(split), known,  # type: ignore[arg-type]
+                        t.relation, parts.loaders.eval_pairs(split), known,
                         num_dst, c.batch_size)
 

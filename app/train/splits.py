@@ -70,7 +70,7 @@ def _write(driver: neo4j.Driver, database: str, query: str, rows: list[dict]) ->
     for i in range(0, len(rows), WRITE_BATCH):
         chunk = rows[i:i + WRITE_BATCH]
         with driver.session(database=database) as session:
-            session.execute_write(lambda tx, c=chunk: tx.run(query, rows=c).consume())
+            session.execute_write(lambda tx, c: tx.run(query, rows=c).consume(), chunk)
 
 
 def node_property_pages(driver: neo4j.Driver, database: str, label: str, prop: str,

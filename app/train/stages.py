@@ -21,6 +21,7 @@ import torch
 from rich.console import Console
 
 from lmgnn.train import loops
+from lmgnn.train.batches import Role
 from lmgnn.train.checkpoint import Checkpoint
 from lmgnn.train.config import Method, TrainConfig
 from lmgnn.train.lm_links import LinkTextBatches, lm_links_epoch, text_relations
@@ -121,7 +122,7 @@ def run_supervised(parts: RunParts, stage: str, start_epoch: int, stage_index: i
 
     ``prior``: for ``joint``, the gnn stage's summary row; its model is the one to beat."""
     c, primary, mode = parts.config, PRIMARY[parts.data.target.kind], MODE[stage]
-    role = "text" if mode == "text" else "graph"
+    role: Role = "text" if mode == "text" else "graph"
     optimizer = make_optimizer(parts, stage)
     best, best_state, bad = -math.inf, None, 0
     summary: dict[str, Any] = {}

@@ -92,15 +92,17 @@ def target_vocab(driver: neo4j.Driver, database: str, spec: GraphSpec, target: T
                  ) -> LabelVocab:
     """Classes of a node or edge task (sorted values: class id = position)."""
     if target.kind == "edge":
-        vocab = edge_vocab(driver, database, spec, target.relation)  # type: ignore[arg-type]
-        what = f"{target.relation[1]}.{target.prop}"  # type: ignore[index]
-    elif target.prop == spec.node(target.label).target:  # type: ignore[arg-type]
-        vocab = node_vocab(driver, database, spec, target.label)  # type: ignore[arg-type]
-        what = f"{target.label}.{target.prop}"
+        assert target.relation is not None  # an edge task has its relation
+        vocab = edge_vocab(driver, database, spec, target.relation)
+        what = f"{target.relation[1]}.{target.prop}"
     else:
-        records = read(driver, database, cypher.render(
-            "sample/target_values", label=target.label, prop=target.prop))
-        vocab = LabelVocab.from_values(r["value"] for r in records)
+        assert target.label is not None and target.prop is not None  # a node task has both
+        if target.prop == spec.node(target.label).target:
+            vocab = node_vocab(driver, database, spec, target.label)
+        else:
+            records = read(driver, database, cypher.render(
+                "sample/target_values", label=target.label, prop=target.prop))
+            vocab = LabelVocab.from_values(r["value"] for r in records)
         what = f"{target.label}.{target.prop}"
     if len(vocab) < 2:
         raise UserError(f"{what} has {len(vocab)} distinct value(s): classification needs "
@@ -122,22 +124,23 @@ def prepare_task(driver: neo4j.Driver, database: str, spec: GraphSpec, config: T
     """Resolve the target, read (and where missing, write) the splits: training only."""
     target = resolve_target(spec, config)
     if target.kind == "node":
+        assert target.label is not None and target.prop is not None  # a node task has both
         vocab = target_vocab(driver, database, spec, target)
-        y = node_targets(driver, database, target.label, target.prop,  # type: ignore[arg-type]
-                         vocab, counts[target.label])  # type: ignore[index]
+        y = node_targets(driver, database, target.label, target.prop,
+                         vocab, counts[target.label])
         labelled = torch.nonzero(y >= 0).flatten()
-        split = node_split(driver, database, spec, target.label,  # type: ignore[arg-type]
+        split = node_split(driver, database, spec, target.label,
                            config.seed, only=labelled, count=counts[target.label])
         nodes = {s: _labelled(getattr(split, s), y) for s in SPLITS}
         return TaskData(target, list(vocab.values), nodes=nodes, y=y)
-    split = edge_split(driver, database, spec, target.relation,  # type: ignore[arg-type]
-                       config.seed)
+    assert target.relation is not None  # an edge or link task has its relation
+    edges = edge_split(driver, database, spec, target.relation, config.seed)
     if target.kind == "link":
-        return TaskData(target, [], pairs={s: getattr(split, s).pairs for s in SPLITS})
+        return TaskData(target, [], pairs={s: getattr(edges, s).pairs for s in SPLITS})
     vocab = target_vocab(driver, database, spec, target)
     pairs, labels = {}, {}
     for s in SPLITS:
-        seeds = getattr(split, s)
+        seeds = getattr(edges, s)
         ys = seeds.labels(vocab)
         pairs[s], labels[s] = seeds.pairs[:, ys >= 0], ys[ys >= 0]
     return TaskData(target, list(vocab.values), pairs=pairs, pair_labels=labels)

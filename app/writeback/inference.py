@@ -19,7 +19,7 @@ import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import neo4j
 import torch
@@ -27,13 +27,14 @@ from torch import Tensor
 
 from lmgnn import cypher_files as cypher
 from lmgnn.errors import UserError
-from lmgnn.models import autocast, to_device
+from lmgnn.models import LinkScorer, autocast, to_device
 from lmgnn.sampler import EdgeLoader, edge_seeds
 from lmgnn.sampler.base import NeighbourSampler
 from lmgnn.spec import EdgeType, GraphSpec
 from lmgnn.spec_store import require_spec
 from lmgnn.train.batches import RunSamplers
 from lmgnn.train.cache import InferenceVectors, VectorCache
+from lmgnn.train.config import Backend
 from lmgnn.train.full_rank import node_representations as represent
 from lmgnn.train.model_files import LoadedModel, load_model
 from lmgnn.train.runs import RunDir
@@ -101,7 +102,8 @@ def load_run(driver: neo4j.Driver, database: str, runs_root: str | Path, run_id:
         raise UserError(f"run {run_id} was trained on graph {graph!r}, but the database holds "
                         f"{spec.name!r}")
     loaded = load_model(run.path, device=device)
-    config = dataclasses.replace(loaded.config, sampler=sampler)
+    # the name as given: RunSamplers reads it through str() and make_sampler checks it
+    config = dataclasses.replace(loaded.config, sampler=cast(Backend, sampler))
     samplers = RunSamplers(driver, database, spec, config,
                            exclude=excluded_relations(spec, config.exclude),
                            target_kind=loaded.target.kind, inference=True)
@@ -160,6 +162,7 @@ def edge_class_batches(loaded: LoadedRun, batch_size: int = 512) -> Iterator[Edg
         eli = eli.to(device)
         with autocast(device):
             if model.gnn is not None:
+                assert loaded.cache is not None  # load_run makes it for every GNN
                 h = model.gnn_repr(batch, loaded.cache)
                 s, d = h[src_t][eli[0]], h[dst_t][eli[1]]
             else:
@@ -179,7 +182,7 @@ def link_batches(loaded: LoadedRun, k: int, *, sources: Tensor | None = None,
                                                    torch.arange(loaded.counts[dst_t]),
                                                    batch_size)]
     dst_emb = torch.cat(dst_reps) if dst_reps else torch.empty(0, 1)
-    head, device = loaded.loaded.model.head, loaded.device
+    head, device = cast(LinkScorer, loaded.loaded.model.head), loaded.device
 
     def score(s: Tensor, d: Tensor) -> Tensor:  # (B, dim), (M, dim) -> (B, M) on the device
         return head.all_pairs(s.to(device), d.to(device), relation)

@@ -98,7 +98,7 @@ def _run(driver: neo4j.Driver, database: str, loaded: LoadedRun, o: WritebackOpt
          show: bool, *, only_new: bool, write: bool = True,
          collect: Callable[[Prediction], None] | None = None) -> list[WriteStats]:
     spec, run_id, target = loaded.spec, loaded.run_id, loaded.target
-    common = {"append": only_new}
+    common: dict[str, Any] = {"append": only_new}
     stats: list[WriteStats] = []
     with _progress(show) as bar:
         for label in spec.nodes:
@@ -124,8 +124,11 @@ def _run(driver: neo4j.Driver, database: str, loaded: LoadedRun, o: WritebackOpt
                 for chunk, h in node_representations(loaded, label, nids, o.batch_size):
                     probs = class_probabilities(loaded, h) if classify else None
                     for role, sink in sinks:
-                        sink.add(NodeClassBatch(chunk, probs) if role == "class"
-                                 else EmbeddingBatch(chunk, h))
+                        if role == "class":
+                            assert probs is not None  # a class sink only where classify
+                            sink.add(NodeClassBatch(chunk, probs))
+                        else:
+                            sink.add(EmbeddingBatch(chunk, h))
                     if collect and probs is not None:
                         _collect_classes(collect, loaded, label, chunk, probs)
                     bar.advance(job, int(chunk.numel()))
@@ -140,6 +143,7 @@ def _run(driver: neo4j.Driver, database: str, loaded: LoadedRun, o: WritebackOpt
 def _links(driver: neo4j.Driver, database: str, loaded: LoadedRun, o: WritebackOptions,
            bar: Progress, only_new: bool, write: bool,
            collect: Callable[[Prediction], None] | None) -> list[WriteStats]:
+    assert loaded.target.relation is not None  # a link task has its relation
     src_t = loaded.target.relation[0]
     sources = loaded.new_nodes(src_t) if only_new else torch.arange(loaded.counts[src_t])
     if not sources.numel():
@@ -172,6 +176,7 @@ def _links(driver: neo4j.Driver, database: str, loaded: LoadedRun, o: WritebackO
 def _edge_classes(driver: neo4j.Driver, database: str, loaded: LoadedRun,
                   o: WritebackOptions, bar: Progress) -> list[WriteStats]:
     relation = loaded.target.relation
+    assert relation is not None  # an edge task has its relation
     job = bar.add_task(f"{relation[1]}: edge classes", total=None)
     sink = EdgeClassSink(driver, database, loaded.spec, loaded.run_id, relation,
                          classes=loaded.classes, target=loaded.target.prop,
