@@ -9,8 +9,8 @@ is touched)::
 
 Each size is generated once (``lmgnn.loaders.synthetic.generate``) and loaded by each loader
 into an empty database, each loader in a child process of its own so that its peak RSS is its
-own (``peak MiB``: that process's maximum resident memory; ``base MiB``: the same process after
-its imports, before loading):
+own (``peak MiB``: that process's maximum resident memory, VmHWM; ``base MiB``: its resident
+memory after its imports, before loading):
 
 - ``naive``: one MERGE per transaction, on the first ``--naive-rows`` rows of each file only
   (its rate at full size would take hours), same constraints;
@@ -73,7 +73,15 @@ class Result:
         return self.node_s + self.rel_s
 
 
-def _rss_mib() -> float:
+def _rss_mib(field: str = "VmHWM") -> float:
+    """This process's peak (VmHWM) or current (VmRSS) resident memory. Not ru_maxrss: it
+    survives exec, so a child would report its parent's high-water mark at fork."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -97,7 +105,7 @@ def _run_loader(loader: str, settings_json: str, folder: Path, size: str,
     raw = json.loads(settings_json)
     settings = Settings(**{**raw, "data_dir": Path(raw["data_dir"])})
     spec = load_spec(folder / "ecommerce.yaml")
-    base = _rss_mib()
+    base = _rss_mib("VmRSS")
     t0 = time.perf_counter()
     if loader == "bulk":
         report = bulk_load(spec, folder, settings, progress=False)
