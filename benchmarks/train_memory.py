@@ -28,22 +28,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from lmgnn.models.text_encoder import save_tiny_random_lm
+
 WRAP = ("import resource, subprocess, sys; rc = subprocess.run(sys.argv[1:]).returncode; "
         "print('PEAK_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
         "sys.exit(rc)")
-
-
-def tiny_lm(path: Path) -> Path:
-    from transformers import BertConfig, BertModel
-
-    from lmgnn.models import load_tokenizer
-
-    tok = load_tokenizer()
-    config = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
-    BertModel(config).save_pretrained(str(path))
-    tok.save_pretrained(str(path))
-    return path
 
 
 def peak_mib(cmd: list[str]) -> tuple[float, float]:
@@ -67,7 +56,7 @@ def main() -> None:
     args = p.parse_args()
     lmgnn = str(Path(sys.executable).with_name("lmgnn"))
     work = Path(tempfile.mkdtemp(prefix="lmgnn-mem-"))
-    lm = tiny_lm(work / "tiny-lm")
+    lm = save_tiny_random_lm(work / "tiny-lm")
     common = ["--target", "Product.category", "--lm-path", str(lm), "--max-length", "16",
               "--max-steps", str(args.max_steps), "--batch-size", "256"]
     runs = {"gnn": ["--method", "gnn", "--epochs", "2"],

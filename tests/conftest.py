@@ -141,16 +141,6 @@ def dblp_dir() -> Path:
 def tiny_lm_dir(tmp_path_factory) -> Path:
     """A randomly initialised 1-layer BERT with the packaged MiniLM tokenizer, saved to disk:
     the fast stand-in for the real LM in most training and writeback tests."""
-    import torch
-    from transformers import BertConfig, BertModel
+    from lmgnn.models.text_encoder import save_tiny_random_lm
 
-    from lmgnn.models import load_tokenizer
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("tiny_lm_dir")
-    tok = load_tokenizer()
-    config = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
-    BertModel(config).save_pretrained(str(path))
-    tok.save_pretrained(str(path))
-    return path
+    return save_tiny_random_lm(tmp_path_factory.mktemp("tiny_lm_dir"))

@@ -125,3 +125,18 @@ class TextEncoder(nn.Module):
         path.mkdir(parents=True, exist_ok=True)
         self.model.save_pretrained(str(path))
         self.tokenizer.save_pretrained(str(path))
+
+
+def save_tiny_random_lm(path: str | Path, seed: int = 0) -> Path:
+    """A randomly initialised 1-layer, 32-dim BERT with the packaged tokenizer, saved to
+    ``path``: the fast stand-in for the real LM in tests and data-path benchmarks."""
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(seed)
+    path = Path(path)
+    tok = load_tokenizer()
+    config = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
+    BertModel(config).save_pretrained(str(path))
+    tok.save_pretrained(str(path))
+    return path
