@@ -31,7 +31,8 @@ def _spawn(*argv: str) -> subprocess.Popen:
     """A throwaway process of this test's own, with the given argv after `python -c`."""
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", *argv])
     cmdline = Path(f"/proc/{proc.pid}/cmdline")
-    for _ in range(100):  # until it has exec'd (its command line is empty just after fork)
+    deadline = time.monotonic() + 30  # a loaded machine can take seconds to exec
+    while time.monotonic() < deadline:  # until it has exec'd (empty command line after fork)
         if not cmdline.exists() or b"time.sleep" in cmdline.read_bytes():
             break
         time.sleep(0.02)
