@@ -64,7 +64,11 @@ def neo4j_db(bulk_server: Server, monkeypatch: pytest.MonkeyPatch) -> Server:
     """A clean graph on this module's server; `lmgnn` commands point at it too."""
     db = bulk_server.reopen()
     wipe(db.driver, db.database)
-    for key, value in {**db.env(), "LMGNN_NEO4J_DATA_DIR": str(db.settings.data_dir)}.items():
+    # the CLI restarts this server after an import: all of its settings, not CI's own server's
+    own = {"LMGNN_NEO4J_DATA_DIR": str(db.settings.data_dir),
+           "LMGNN_NEO4J_HTTP_PORT": str(db.settings.http_port),
+           "LMGNN_NEO4J_HEAP": db.settings.heap}
+    for key, value in {**db.env(), **own}.items():
         monkeypatch.setenv(key, value)
     return bulk_server
 
