@@ -208,7 +208,6 @@ def _first_of_each(key: torch.Tensor) -> torch.Tensor:
 
 
 SPLIT_CODES: dict[str | None, int] = {None: 0, "train": 1, "valid": 2, "test": 3}
-_SPLIT_NAMES = {code: name for name, code in SPLIT_CODES.items()}
 OTHER_SPLIT = -1  # a split value that is not train/valid/test (reported by the trainer)
 
 
@@ -239,9 +238,6 @@ class EdgeSeeds:
             [self.label_values[i] for i in idx.tolist()]
         return EdgeSeeds(self.src[idx], self.dst[idx], self.split_codes[idx], values,
                          self.unknown_splits)
-
-    def split_of(self, i: int) -> str | None:
-        return _SPLIT_NAMES.get(int(self.split_codes[i]), "?")
 
     @property
     def pairs(self) -> torch.Tensor:
