@@ -33,6 +33,7 @@ class Checkpoint:
     bad_epochs: int = 0
     summary: dict[str, Any] | None = None  # the stage's row of its best model so far
     cuda_rng: list[torch.Tensor] | None = None
+    extra: dict[str, Any] | None = None  # a method's own state (glem: the other model, rounds)
 
     def save(self, run: RunDir) -> None:
         run.save_torch(PATH, {f.name: getattr(self, f.name) for f in fields(self)})

@@ -28,6 +28,7 @@ class Method(StrEnum):
     lm = "lm"
     gnn = "gnn"
     lmgnn = "lmgnn"
+    glem = "glem"  # variational-EM co-training of LM and GNN (lmgnn.train.glem)
 
 
 class TaskKind(StrEnum):
@@ -67,6 +68,16 @@ class LinkLoss(StrEnum):
 class Negatives(StrEnum):
     uniform = "uniform"
     in_batch = "in_batch"
+
+
+class GlemStart(StrEnum):
+    lm = "lm"
+    gnn = "gnn"
+
+
+class GlemLabels(StrEnum):
+    hard = "hard"
+    soft = "soft"
 
 
 class Backend(StrEnum):
@@ -163,6 +174,22 @@ class TrainConfig:
     full_rank_max: int = field(default=50_000, metadata=_help(
         "link task: also rank test edges against all targets when there are at most this "
         "many (0: off)"))
+    # glem
+    glem_rounds: int = field(default=2, metadata=_help(
+        "glem: EM rounds (one E-step and one M-step each) after both models are pre-trained "
+        "on the gold labels"))
+    glem_start: GlemStart = field(default=GlemStart.lm, metadata=_help(
+        "glem: which model trains first in a round: lm (E-step, on GNN pseudo-labels) or gnn"))
+    glem_alpha: float = field(default=0.5, metadata=_help(
+        "glem E-step: loss = (1 - alpha) CE(gold) + alpha CE(GNN pseudo-labels)"))
+    glem_beta: float = field(default=0.5, metadata=_help(
+        "glem M-step: loss = (1 - beta) CE(gold) + beta CE(LM pseudo-labels)"))
+    glem_threshold: float = field(default=0.5, metadata=_help(
+        "glem: pseudo-labels below this confidence are not trained on"))
+    glem_lm_epochs: int = field(default=1, metadata=_help("glem: LM epochs per E-step"))
+    glem_gnn_epochs: int = field(default=2, metadata=_help("glem: GNN epochs per M-step"))
+    glem_labels: GlemLabels = field(default=GlemLabels.hard, metadata=_help(
+        "glem: hard (the top class) or soft (the whole distribution) pseudo-labels"))
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -190,6 +217,7 @@ class TrainConfig:
             raise UserError(f"training option fanout must be >= 1 or -1 (all), got {self.fanout}")
         if self.method is Method.lmgnn and not self.stages:
             raise UserError("lmgnn: no stage left to run (stages: lm_links, gnn, joint)")
+        _check_glem(self)
         if not self.target.strip():
             raise UserError("name the task target, e.g. --target Product.category or "
                             "--target Query-PURCHASED->Product")
@@ -217,7 +245,35 @@ class TrainConfig:
 
 _ENUMS: dict[str, type[StrEnum]] = {
     "method": Method, "task": TaskKind, "stages": Stage, "sampler": Backend,
-    "pooling": Pooling, "conv": Conv, "score": Score, "loss": LinkLoss, "negatives": Negatives}
+    "pooling": Pooling, "conv": Conv, "score": Score, "loss": LinkLoss, "negatives": Negatives,
+    "glem_start": GlemStart, "glem_labels": GlemLabels}
+
+
+def _check_glem(c: TrainConfig) -> None:
+    """GLEM's options (lmgnn.train.glem): weights and threshold in [0, 1], counts >= 0/1."""
+    for name in ("glem_alpha", "glem_beta", "glem_threshold"):
+        if not 0.0 <= getattr(c, name) <= 1.0:
+            raise UserError(f"training option {name} must be in [0, 1], got {getattr(c, name)}")
+    if c.glem_rounds < 0 or c.glem_lm_epochs < 1 or c.glem_gnn_epochs < 1:
+        raise UserError("training options glem_rounds >= 0, glem_lm_epochs and "
+                        "glem_gnn_epochs >= 1")
+    if c.method is Method.glem and c.task is not TaskKind.node:
+        raise UserError("glem: node classification only (--task node); edge classification "
+                        "and link prediction are not supported yet")
+
+
+def _auto_int(name: str, value: object) -> int | str:
+    """``auto`` or an integer (from the command line, a YAML file or config.json)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text == AUTO:
+        return AUTO
+    try:
+        return int(text)
+    except ValueError:
+        raise UserError(f"training option {name} must be auto or an integer, got "
+                        f"{value!r}") from None
 
 
 def _enum(kind: type[StrEnum], name: str, value: object) -> Any:

@@ -192,7 +192,7 @@ def train_epoch(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData],
                     logits, y, texts = _classify(task, batch, mode, model, cache)
                     if y.numel() == 0:
                         continue
-                    loss = F.cross_entropy(logits.float(), y)
+                    loss = class_loss(task, batch, logits, y)
                     seeds = y.numel()
             optimizer_step(loss, model.parameters(), optimizer, description, stats.steps)
             stats.add(loss, seeds, texts)
@@ -201,6 +201,19 @@ def train_epoch(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData],
     stats.seconds = time.perf_counter() - start
     return stats
 
+
+def class_loss(task: TaskSpec, batch: HeteroData, logits: torch.Tensor, y: torch.Tensor
+               ) -> torch.Tensor:
+    """Cross-entropy on the batch's labels. A node batch whose loader set per-seed targets
+    (``batch[label].soft_y`` (B, C) and ``.loss_weight`` (B,), e.g. GLEM's gold + pseudo-labels)
+    gets ``sum_i weight_i * CE(logits_i, soft_y_i)`` over the same rows (``y >= 0``) instead."""
+    store = batch[task.label] if task.kind == "node" else None
+    if store is None or "soft_y" not in store:
+        return F.cross_entropy(logits.float(), y)
+    bs = int(store.batch_size)
+    keep = store.y[:bs] >= 0
+    soft, weight = store.soft_y[:bs][keep].float(), store.loss_weight[:bs][keep].float()
+    return -(weight * (soft * F.log_softmax(logits.float(), dim=-1)).sum(-1)).sum()
 
 def eval_mode(model: TaskModel) -> Mode:
     """Evaluation reads the cache (no LM gradients): ``cached`` with a GNN, else ``text``."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from collections.abc import Callable
+from typing import Any, cast
 
 import neo4j
 import torch
@@ -46,6 +47,8 @@ class RunParts:
     task: loops.TaskSpec
     device: torch.device
     graph_version: str
+    # what a method adds to every checkpoint (lmgnn.train.glem: the model not being trained)
+    checkpoint_extra: Callable[[], dict[str, Any]] | None = None
 
     @property
     def counts(self) -> dict[str, int]:

@@ -24,7 +24,7 @@ from lmgnn.spec_store import graph_version, require_spec
 from lmgnn.train import loops, stages
 from lmgnn.train.batches import Role, RunSamplers
 from lmgnn.train.checkpoint import Checkpoint
-from lmgnn.train.config import TrainConfig
+from lmgnn.train.config import Method, TrainConfig
 from lmgnn.train.full_rank import full_ranking
 from lmgnn.train.model_files import save_model
 from lmgnn.train.parts import RunParts, build_parts
@@ -75,6 +75,9 @@ def train(config: TrainConfig, driver: neo4j.Driver, database: str, runs_root: s
     parts = build_parts(config, driver, database, spec, run, data, samplers, exclude,
                         runs_root, run.config.get("graph_version", version))
     try:
+        if config.method is Method.glem:  # EM rounds of LM and GNN (lmgnn.train.glem)
+            from lmgnn.train.glem import run_glem
+            return _finish(parts, run_glem(parts))
         return _run_stages(parts)
     except KeyboardInterrupt:
         _mark(parts, "interrupted")

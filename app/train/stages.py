@@ -86,7 +86,9 @@ def checkpoint(parts: RunParts, stage_index: int, next_epoch: int,
                optimizer=optimizer.state_dict() if optimizer is not None else None,
                best=best, best_state=best_state, bad_epochs=bad, summary=summary,
                cuda_rng=torch.cuda.get_rng_state_all() if torch.cuda.is_available()
-               else None).save(parts.run)
+               else None,
+               extra=parts.checkpoint_extra() if parts.checkpoint_extra else None
+               ).save(parts.run)
 
 
 def run_lm_links(parts: RunParts, start_epoch: int, stage_index: int,

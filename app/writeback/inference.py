@@ -90,8 +90,11 @@ class LoadedRun:
 
 
 def load_run(driver: neo4j.Driver, database: str, runs_root: str | Path, run_id: str, *,
-             device: str = "auto", sampler: str = "auto") -> LoadedRun:
-    """Rebuild a finished run's model from its directory; open its data path on the graph."""
+             device: str = "auto", sampler: str = "auto", glem_model: str = "gnn"
+             ) -> LoadedRun:
+    """Rebuild a finished run's model from its directory; open its data path on the graph.
+    ``glem_model``: which model of a glem run predicts, ``gnn`` (the run's model) or ``lm``
+    (GLEM-LM in ``glem_lm/``: text only, inductive for new nodes)."""
     run = RunDir.open(Path(runs_root), run_id)
     if not (run.path / "summary.json").is_file():
         raise UserError(f"run {run_id} has not finished (no summary.json in {run.path}): "
@@ -101,7 +104,7 @@ def load_run(driver: neo4j.Driver, database: str, runs_root: str | Path, run_id:
     if spec.name != graph:
         raise UserError(f"run {run_id} was trained on graph {graph!r}, but the database holds "
                         f"{spec.name!r}")
-    loaded = load_model(run.path, device=device)
+    loaded = load_model(_model_dir(run, glem_model), device=device)
     # the name as given: RunSamplers reads it through str() and make_sampler checks it
     config = dataclasses.replace(loaded.config, sampler=cast(Backend, sampler))
     samplers = RunSamplers(driver, database, spec, config,
@@ -119,6 +122,16 @@ def load_run(driver: neo4j.Driver, database: str, runs_root: str | Path, run_id:
         cache = InferenceVectors(base, loaded.counts, loaded.lm, samplers.node_texts)
     return LoadedRun(run_id, spec, loaded, samplers, cache, driver, database)
 
+
+def _model_dir(run: RunDir, glem_model: str) -> Path:
+    if glem_model not in ("gnn", "lm"):
+        raise UserError(f"--glem-model must be gnn or lm, got {glem_model!r}")
+    if glem_model == "gnn":
+        return run.path
+    if run.config["train"].get("method") != "glem":
+        raise UserError(f"run {run.run_id} is not a glem run: --glem-model lm is for glem runs")
+    from lmgnn.train.glem import LM_DIR
+    return run.path / LM_DIR
 
 def _check_featureless(spec: GraphSpec, trained: dict[str, int], now: dict[str, int],
                        run_id: str) -> None:

@@ -51,6 +51,7 @@ class WritebackOptions:
     batch_rows: int = 10_000  # items per write transaction (embeddings: a fifth)
     device: str = "auto"
     sampler: str = "auto"  # graph reads: auto | snapshot | cypher (lmgnn.sampler)
+    glem_model: str = "gnn"  # glem runs: which model predicts, gnn or lm
 
     def __post_init__(self) -> None:
         for name in ("top_k", "batch_size", "batch_rows"):
@@ -75,7 +76,7 @@ def writeback(driver: neo4j.Driver, database: str, runs_root: str | Path, run_id
     """Write everything a run predicts; re-running replaces the run's predictions."""
     o = options or WritebackOptions()
     loaded = loaded or load_run(driver, database, runs_root, run_id, device=o.device,
-                               sampler=o.sampler)
+                               sampler=o.sampler, glem_model=o.glem_model)
     return _run(driver, database, loaded, o, progress, only_new=False)
 
 
@@ -86,7 +87,7 @@ def predict_new(driver: neo4j.Driver, database: str, runs_root: str | Path, run_
     """Score the nodes added after training (without retraining); append them if ``write``."""
     o = options or WritebackOptions()
     loaded = loaded or load_run(driver, database, runs_root, run_id, device=o.device,
-                               sampler=o.sampler)
+                               sampler=o.sampler, glem_model=o.glem_model)
     predictions: list[Prediction] = []
     stats = _run(driver, database, loaded, o, progress, only_new=True, write=write,
                  collect=predictions.append)

@@ -1,0 +1,337 @@
+"""Method glem: variational-EM co-training of the LM and the GNN (Zhao et al., ICLR 2023).
+
+The two models never train together; each teaches the other through pseudo-labels:
+
+- pre-training: GLEM-LM (LM + head, mode ``text``) on the gold labels, then GLEM-GNN (GNN +
+  head, mode ``cached``) on the gold labels over the pre-trained LM's vectors;
+- each round (``glem_rounds``; ``glem_start`` picks which step comes first): the E-step trains
+  the LM on ``(1 - alpha) CE(gold) + alpha CE(GNN pseudo-labels)``; the M-step trains the GNN,
+  over the vectors of the current LM, on ``(1 - beta) CE(gold) + beta CE(LM pseudo-labels)``.
+
+Pseudo-labels cover the target nodes outside the training split (valid, test, unlabelled: the
+transductive setting of the paper) and live in the run's cache (``lmgnn.train.pseudo_labels``).
+Every step is a ``stages.run_supervised`` stage (``lm_task`` or ``gnn``: its optimiser, early
+stopping, a checkpoint per epoch) over a ``NodeLoader`` whose transform adds the targets.
+LM work per round: its training steps and one encoding of the text nodes into a new vector
+cache state (the LM changed); the LM's pseudo-labels and its per-round metrics are its head on
+those cached vectors, so no text is encoded twice. The one checkpoint format carries the model
+not being trained (``Checkpoint.extra``), so a run resumes at any step and epoch.
+
+Files: the run's model (``model.json``, ``lm/``, ...) is GLEM-GNN, the default of writeback and
+predict; ``glem_lm/`` holds GLEM-LM (``lmgnn writeback --glem-model lm``), sharing ``lm/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import torch
+from rich.console import Console
+from torch import Tensor
+
+from lmgnn.errors import UserError
+from lmgnn.models import classification_metrics
+from lmgnn.sampler import NodeLoader
+from lmgnn.train import loops, stages
+from lmgnn.train.batches import Role, TaskLoaders, eval_sample
+from lmgnn.train.checkpoint import Checkpoint
+from lmgnn.train.config import GlemLabels, GlemStart, Method, TrainConfig
+from lmgnn.train.full_rank import node_representations
+from lmgnn.train.model import build_model, model_shape
+from lmgnn.train.parts import RunParts
+from lmgnn.train.pseudo_labels import PseudoLabels, PseudoTargets
+from lmgnn.train.runs import RunDir, record_run
+
+console = Console(stderr=True)
+LM_DIR = "glem_lm"  # GLEM-LM's model files inside the run dir
+EPOCH_STRIDE = 1000  # loader epochs of step i start at i * EPOCH_STRIDE: new batches per step
+
+Kind = Literal["lm", "gnn"]
+
+
+@dataclass(frozen=True)
+class Step:
+    index: int
+    model: Kind
+    round: int  # 0: pre-training on gold labels
+
+    @property
+    def name(self) -> str:
+        return f"glem_{self.model}_r{self.round}"
+
+
+def plan(config: TrainConfig) -> list[Step]:
+    """lm pre-training, gnn pre-training, then per round E and M (or M and E)."""
+    steps = [Step(0, "lm", 0), Step(1, "gnn", 0)]
+    order: tuple[Kind, Kind] = ("lm", "gnn") if config.glem_start is GlemStart.lm \
+        else ("gnn", "lm")
+    for r in range(1, config.glem_rounds + 1):
+        for kind in order:
+            steps.append(Step(len(steps), kind, r))
+    return steps
+
+
+def _last(steps: list[Step], before: int, kind: Kind) -> Step | None:
+    return next((s for s in reversed(steps[:before]) if s.model == kind), None)
+
+
+@dataclass
+class GlemParts(RunParts):
+    """A step's view of the run: the model it trains, its loaders and epochs, and the vector
+    state the GNN reads (which ``stages`` would otherwise take from the method)."""
+
+    inputs: str | None = None
+
+    def gnn_input_state(self) -> str:
+        assert self.inputs is not None  # a GNN step reads the latest LM's vectors
+        return self.inputs
+
+
+class StepLoaders(TaskLoaders):
+    """The run's evaluation loaders, and this step's training loader (None: the gold-label
+    loaders of pre-training), its epochs offset so that every step sees new batches."""
+
+    def __init__(self, base: TaskLoaders, step: Step, loader: NodeLoader | None) -> None:
+        super().__init__(base.samplers, base.data, base.config)
+        self._made = base._made  # evaluation batches built once for the whole run
+        self.step, self.loader = step, loader
+
+    def train(self, role: Role, epoch: int, **options: Any) -> NodeLoader:
+        e = self.step.index * EPOCH_STRIDE + epoch
+        if self.loader is None:
+            return super().train(role, e, **options)  # type: ignore[return-value]
+        self.loader.set_epoch(e)
+        self.loader.max_batches = options.get("steps") or self.config.max_steps_per_epoch
+        return self.loader
+
+
+class Glem:
+    """The run's two models and what a step needs: plan, pseudo-label stores, metrics."""
+
+    def __init__(self, parts: RunParts) -> None:
+        c, t = parts.config, parts.data.target
+        if t.kind != "node" or t.label is None:
+            raise UserError("glem: node classification only (--task node)")
+        if not parts.spec.nodes[t.label].text:
+            raise UserError(f"glem: {t.label} has no text properties, so there is no LM to "
+                            "co-train; use --method gnn")
+        self.parts, self.label, self.steps = parts, t.label, plan(c)
+        lm_config = dataclasses.replace(c, method=Method.lm)
+        self.lm_shape = model_shape(parts.spec, lm_config, parts.counts, t,
+                                    parts.data.num_classes, parts.lm.hidden_size, parts.exclude)
+        self.lm_shape.id_embedding = {}  # a node task reads only its (text) label's rows
+        self.lm_model = build_model(self.lm_shape, parts.lm).to(parts.device)
+        self.gnn_model = parts.model  # holds the same LM (unused by the GNN): lm.* in each
+        assert self.gnn_model.gnn is not None  # checkpoint, whichever model trains
+        y = parts.data.y
+        assert y is not None  # a node task has its labels
+        n = parts.counts[self.label]
+        train = torch.zeros(n, dtype=torch.bool)
+        train[parts.data.nodes["train"]] = True
+        self.valid = torch.zeros(n, dtype=torch.bool)
+        self.valid[parts.data.nodes["valid"]] = True
+        self.y, self.y_train = y, torch.where(train, y, torch.full_like(y, -1))
+        self.others = torch.nonzero(~train).flatten()  # the nodes that get pseudo-labels
+        self.history: list[dict[str, Any]] = []
+        parts.checkpoint_extra = self.extra
+
+    # ---- checkpoint ----------------------------------------------------------------------
+    def extra(self) -> dict[str, Any]:
+        """Both models' non-LM weights (the LM is in the checkpoint's ``model``) and the rows
+        of the finished steps."""
+        return {"lm_head": self.lm_model.weights(), "gnn": self.gnn_model.weights(),
+                "history": self.history}
+
+    def restore(self, ckpt: Checkpoint) -> None:
+        if not ckpt.extra:
+            raise UserError(f"{self.parts.run.path}: the checkpoint is not a glem one")
+        self.parts.lm.load_state_dict({k[3:]: v for k, v in ckpt.model.items()
+                                       if k.startswith("lm.")})
+        self.lm_model.load_state_dict(ckpt.extra["lm_head"], strict=False)
+        self.gnn_model.load_state_dict(ckpt.extra["gnn"], strict=False)
+        self.history = list(ckpt.extra.get("history", []))
+        ckpt.restore_rng()
+
+    # ---- states --------------------------------------------------------------------------
+    def lm_state(self, index: int) -> str | None:
+        """Vector-cache state of the latest LM step before step ``index``."""
+        s = _last(self.steps, index, "lm")
+        return None if s is None else f"{self.parts.run.run_id}-glem-lm{s.index}"
+
+    def pseudo(self, step: Step) -> PseudoLabels | None:
+        """The other model's pseudo-labels this step trains on (None: pre-training)."""
+        if step.round == 0:
+            return None
+        source = _last(self.steps, step.index, "gnn" if step.model == "lm" else "lm")
+        assert source is not None  # both models are pre-trained before round 1
+        return PseudoLabels(self.parts.run.path, f"{source.model}-{source.index}", self.label,
+                            self.parts.counts[self.label], self.parts.data.num_classes)
+
+    def prepare(self, step: Step) -> tuple[int, PseudoLabels | None]:
+        """Point the cache at the latest LM's vectors and fill the pseudo-labels this step
+        reads (both only what is missing: a resume redoes nothing); returns texts encoded."""
+        parts, encoded = self.parts, 0
+        state = self.lm_state(step.index)
+        if state is not None and state != parts.cache.state:
+            encoded = parts.refresh_cache(state)
+        labels = self.pseudo(step)
+        if labels is not None:
+            predict = self.lm_probs if step.model == "gnn" else self.gnn_probs
+            labels.fill(self.others, predict)
+        return encoded, labels
+
+    # ---- predictions ---------------------------------------------------------------------
+    @torch.no_grad()
+    def lm_probs(self, nids: Tensor) -> Iterator[tuple[Tensor, Tensor]]:
+        """GLEM-LM's class probabilities from the cached vectors of its current weights (the
+        same pooled vectors its text mode computes)."""
+        self.lm_model.eval()
+        for lo in range(0, nids.numel(), 4096):
+            ids = nids[lo:lo + 4096]
+            x = self.parts.cache.lookup(self.label, ids).to(self.parts.device)
+            yield ids, torch.softmax(self.lm_model.head(x).float(), dim=-1).cpu()
+
+    @torch.no_grad()
+    def gnn_probs(self, nids: Tensor) -> Iterator[tuple[Tensor, Tensor]]:
+        p = self.parts
+        self.gnn_model.eval()
+        for chunk, h in node_representations(self.gnn_model, p.samplers["graph"], p.cache,
+                                             p.device, self.label, nids, p.config.batch_size):
+            yield chunk, torch.softmax(self.gnn_model.head(h.to(p.device)).float(),
+                                       dim=-1).cpu()
+
+    def metrics(self, kind: Kind) -> dict[str, float]:
+        """Valid and test metrics of one model on the run's fixed evaluation sample."""
+        p, out = self.parts, {}
+        for split in ("valid", "test"):
+            if kind == "gnn":
+                m = loops.evaluate(p.task, self.gnn_model, p.loaders.evaluate("graph", split),
+                                   p.cache, p.device)
+            else:
+                ids = p.data.nodes[split]
+                keep = eval_sample(ids.numel(), p.config.eval_max)
+                ids = ids if keep is None else ids[keep]
+                probs = [pr for _, pr in self.lm_probs(ids)]
+                logits = torch.cat(probs).clamp_min(1e-12).log() if probs else \
+                    torch.empty(0, p.data.num_classes)
+                m = {**classification_metrics(logits, self.y[ids], p.data.num_classes),
+                     "count": int(ids.numel())}
+            out.update({f"{split}_{k}": v for k, v in m.items()})
+        return out
+
+    # ---- one step ------------------------------------------------------------------------
+    def loader(self, step: Step, labels: PseudoLabels | None) -> tuple[NodeLoader | None,
+                                                                       dict[str, float]]:
+        """The step's training loader: gold training nodes plus the confident pseudo-labelled
+        ones (pre-training: None, the run's gold loaders)."""
+        if labels is None:
+            return None, {}
+        c, p = self.parts.config, self.parts
+        chosen, stats = labels.confident(self.others, c.glem_threshold, self.y, self.valid)
+        seeds = torch.cat([p.data.nodes["train"], chosen])
+        weight = c.glem_alpha if step.model == "lm" else c.glem_beta
+        transform = PseudoTargets(self.label, self.y_train, labels, weight, c.glem_threshold,
+                                  c.glem_labels is GlemLabels.soft, p.data.num_classes)
+        text = step.model == "lm"
+        return NodeLoader(p.samplers["text" if text else "graph"], self.label, seeds,
+                          batch_size=c.lm_batch_size if text else c.batch_size, shuffle=True,
+                          seed=c.seed, max_batches=c.max_steps_per_epoch,
+                          transform=transform), stats
+
+    def view(self, step: Step, loader: NodeLoader | None) -> GlemParts:
+        c, p = self.parts.config, self.parts
+        epochs = (c.epochs if step.round == 0 else
+                  c.glem_lm_epochs if step.model == "lm" else c.glem_gnn_epochs)
+        base = {f.name: getattr(p, f.name) for f in dataclasses.fields(RunParts)}
+        base.update(config=dataclasses.replace(c, epochs=epochs, lm_epochs=epochs),
+                    model=self.lm_model if step.model == "lm" else self.gnn_model,
+                    loaders=StepLoaders(p.loaders, step, loader))
+        return GlemParts(**base, inputs=self.lm_state(step.index))
+
+    def run_step(self, step: Step, start_epoch: int, ckpt: Checkpoint | None) -> None:
+        t0 = time.perf_counter()
+        encoded, labels = self.prepare(step)
+        loader, stats = self.loader(step, labels)
+        view = self.view(step, loader)
+        stage = "lm_task" if step.model == "lm" else "gnn"
+        console.print(f"{step.name}: {stage} on gold" + (
+            f" + {stats['pseudo_labels']} pseudo-labels" if labels is not None else ""))
+        best = stages.run_supervised(view, stage, start_epoch, step.index, ckpt)
+        if step.model == "lm":  # the LM changed: its vectors are the next GNN step's inputs
+            t_enc = time.perf_counter()
+            state = self.lm_state(step.index + 1)
+            assert state is not None
+            encoded += self.parts.refresh_cache(state)
+            stats["encode_seconds"] = round(time.perf_counter() - t_enc, 3)
+        row = {"stage": "glem", "step": step.index, "round": step.round, "model": step.model,
+               "epochs": best.get("epoch", -1) + 1 if best else 0, **stats,
+               "texts_encoded": encoded, **self.metrics(step.model),
+               "seconds": round(time.perf_counter() - t0, 3)}
+        self.parts.run.log_metrics(row)
+        console.print(stages.line(row) + f"  valid_acc={row.get('valid_acc', math.nan):.4f}"
+                      f"  test_acc={row.get('test_acc', math.nan):.4f}")
+        self.history.append(row)
+        stages.checkpoint(self.parts, step.index + 1, 0)  # a step's end: resume at the next
+
+    # ---- the run -------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        """Every step left (resuming at the checkpoint's step and epoch), then GLEM-LM's files
+        and the per-round record; the run's final evaluation and files are GLEM-GNN's."""
+        p = self.parts
+        ckpt = Checkpoint.load(p.run)
+        first, start = 0, 0
+        if ckpt is not None:
+            self.restore(ckpt)
+            first, start = ckpt.stage_index, ckpt.next_epoch
+            if ckpt.cache_state:
+                p.refresh_cache(ckpt.cache_state)
+            where = self.steps[first].name if first < len(self.steps) else "final evaluation"
+            console.print(f"resuming run {p.run.run_id} at {where} epoch {start}")
+        for step in self.steps[first:]:
+            resumed = ckpt if (ckpt is not None and step.index == first and start) else None
+            self.run_step(step, start if step.index == first else 0, resumed)
+        gnn_state = self.lm_state(_last(self.steps, len(self.steps), "gnn").index)  # type: ignore[union-attr]
+        if gnn_state != p.cache.state:  # the last step was an E-step: the GNN's own vectors
+            p.refresh_cache(gnn_state)  # type: ignore[arg-type]
+        self.save_lm()
+        rounds = self.per_round()
+        record_run(p.driver, p.database, p.run.run_id, {"glem": rounds})
+        return {"glem": {"rounds": rounds, "steps": self.history}}
+
+    def per_round(self) -> dict[str, list[float]]:
+        """Per model, valid and test accuracy after each round (index 0: pre-trained)."""
+        out: dict[str, list[float]] = {}
+        for kind in ("lm", "gnn"):
+            rows = [r for r in self.history if r["model"] == kind]
+            for split in ("valid", "test"):
+                out[f"{kind}_{split}_acc"] = [round(r.get(f"{split}_acc", math.nan), 4)
+                                              for r in rows]
+        return out
+
+    def save_lm(self) -> None:
+        """GLEM-LM as a model of its own in ``glem_lm/`` (config with method lm), reading the
+        run's ``lm/`` (written by the final save), loadable by ``load_model``."""
+        p = self.parts
+        sub = RunDir(p.run.path / LM_DIR)
+        sub.path.mkdir(parents=True, exist_ok=True)
+        config = dict(p.run.config)
+        config["train"] = {**config["train"], "method": "lm"}
+        sub.write_json("config.json", config)
+        sub.save_torch("model.pt", self.lm_model.weights())
+        c = p.config
+        sub.write_json("model.json", {
+            "shape": self.lm_shape.to_dict(),
+            "lm": {"dir": "../lm", "path": c.lm_path, "pooling": str(c.pooling),
+                   "max_length": c.max_length},
+            "target": p.data.target.to_dict(), "classes": p.data.classes,
+            "counts": p.counts, "embedding_state": None})
+
+
+def run_glem(parts: RunParts) -> dict[str, Any]:
+    """The GLEM steps of a run (``lmgnn.train.runner`` then evaluates and saves GLEM-GNN)."""
+    return Glem(parts).run()
