@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-import typer
+import sys
 
-from lmgnn import __version__
-from lmgnn.cli import db, failures
-from lmgnn.cli import demo as demo_cli
-from lmgnn.cli import load as load_cli
-from lmgnn.cli import query as query_cli
-from lmgnn.cli import report as report_cli
-from lmgnn.cli import runs as runs_cli
-from lmgnn.cli import train as train_cli
-from lmgnn.cli import writeback as writeback_cli
-from lmgnn.cli.common import click_style_types, err_console
+try:  # the command modules import torch and transformers (~10 s): Ctrl-C there is one line
+    import typer
+
+    from lmgnn import __version__
+    from lmgnn.cli import db, failures
+    from lmgnn.cli import demo as demo_cli
+    from lmgnn.cli import load as load_cli
+    from lmgnn.cli import query as query_cli
+    from lmgnn.cli import report as report_cli
+    from lmgnn.cli import runs as runs_cli
+    from lmgnn.cli import train as train_cli
+    from lmgnn.cli import writeback as writeback_cli
+    from lmgnn.cli.common import click_style_types, err_console
+except KeyboardInterrupt:
+    sys.stderr.write("interrupted: lmgnn was still starting, nothing was done\n")
+    raise SystemExit(130) from None
 
 app = typer.Typer(
     name="lmgnn",

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -110,3 +115,23 @@ def test_other_exceptions_keep_their_traceback() -> None:
 
     with pytest.raises(ZeroDivisionError):
         failures.run(app, Console(file=io.StringIO()), ["load"])
+
+
+def test_ctrl_c_while_the_cli_is_still_importing_is_one_line(tmp_path: Path) -> None:
+    """Ctrl-C in the ~10 s the command modules take to import torch and transformers printed a
+    KeyboardInterrupt traceback of 20-50 lines. The signal goes once torch's library is mapped
+    into the process, i.e. in the middle of those imports."""
+    proc = subprocess.Popen([sys.executable, "-m", "lmgnn", "writeback", "--run", "r1"],
+                            env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    maps = Path(f"/proc/{proc.pid}/maps")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        with contextlib.suppress(OSError):
+            if "libtorch" in maps.read_text():
+                break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err == "interrupted: lmgnn was still starting, nothing was done\n"
