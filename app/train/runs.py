@@ -62,7 +62,13 @@ class RunDir:
         if (path / "config.json").exists():
             raise UserError(f"run {run_id} already exists in {root}: use --resume {run_id}")
         run = cls(path)
+        fresh_root = not Path(root).exists()
         (path / "checkpoints").mkdir(parents=True, exist_ok=True)
+        # weights and vectors may encode private text: 0700 keeps every file below from other
+        # users whatever its mode (the runs folder too, when this creates it)
+        path.chmod(0o700)
+        if fresh_root:
+            Path(root).chmod(0o700)
         run.write_json("config.json", config)
         return run
 

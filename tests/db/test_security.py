@@ -194,3 +194,24 @@ def test_existing_data_dir_is_made_private(tmp_path: Path) -> None:
     server.make_private(data_dir)
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     assert stat.S_IMODE(old.stat().st_mode) == 0o600
+
+
+def test_run_folders_are_private_to_their_owner(tmp_path: Path) -> None:
+    """Run folders followed the umask (0755): their weights and vectors, which may encode the
+    graph's private text, were readable by every local user. A 0700 folder closes everything
+    below it, whatever the mode of each file the libraries write."""
+    from lmgnn.train.runs import RunDir
+
+    old = os.umask(0o022)
+    try:
+        run = RunDir.create(tmp_path / "runs", "r1", {"train": {}})
+        run.save_torch("model.pt", {"w": [1.0]})
+        taken = tmp_path / "mine"
+        taken.mkdir()  # a runs folder the user made: left as it is, the run inside is closed
+        other = RunDir.create(taken, "r2", {"train": {}})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "runs").stat().st_mode) == 0o700
+    assert stat.S_IMODE(run.path.stat().st_mode) == 0o700
+    assert stat.S_IMODE(taken.stat().st_mode) == 0o755
+    assert stat.S_IMODE(other.path.stat().st_mode) == 0o700
