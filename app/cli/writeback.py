@@ -22,6 +22,9 @@ TopKOpt = Annotated[int, typer.Option("--top-k", help="link task: predicted link
 BatchOpt = Annotated[int, typer.Option("--batch-size", help="nodes or edges per inference "
                                                            "batch")]
 DeviceOpt = Annotated[str, typer.Option(help="auto, cpu or cuda[:i]")]
+GlemModelOpt = Annotated[str, typer.Option(
+    "--glem-model", help="glem runs: the model that predicts, gnn (GLEM-GNN) or lm (GLEM-LM: "
+    "text only, inductive for new nodes)")]
 SamplerOpt = Annotated[Backend, typer.Option(
     help="graph reads: snapshot (topology in RAM), cypher (every hop a query; memory follows "
          "the batch) or auto (snapshot while it fits a quarter of the free RAM)")]
@@ -44,6 +47,7 @@ def writeback(
     batch_rows: Annotated[int, typer.Option(help="items per write transaction")] = 10_000,
     device: DeviceOpt = "auto",
     sampler: SamplerOpt = Backend.auto,
+    glem_model: GlemModelOpt = "gnn",
     runs: RunsOpt = None,
     uri: UriOpt = None, user: UserOpt = None, database: DatabaseOpt = None,
 ) -> None:
@@ -58,7 +62,7 @@ def writeback(
                         "one's, or --keep N to keep only the last N runs")
     options = WritebackOptions(top_k=top_k, embeddings=embeddings, distribution=distribution,
                                batch_size=batch_size, batch_rows=batch_rows, device=device,
-                               sampler=str(sampler))
+                               sampler=str(sampler), glem_model=glem_model)
     with connect(load_settings(uri=uri, user=user, database=database)) as (driver, db):
         spec = require_spec(driver, db)
         if delete:
@@ -82,6 +86,7 @@ def predict(
     batch_size: BatchOpt = 512,
     device: DeviceOpt = "auto",
     sampler: SamplerOpt = Backend.auto,
+    glem_model: GlemModelOpt = "gnn",
     runs: RunsOpt = None,
     uri: UriOpt = None, user: UserOpt = None, database: DatabaseOpt = None,
 ) -> None:
@@ -93,9 +98,10 @@ def predict(
     if not run:
         raise UserError("give --run ID (see `lmgnn runs`)")
     options = WritebackOptions(top_k=top_k, batch_size=batch_size, device=device,
-                               sampler=str(sampler))
+                               sampler=str(sampler), glem_model=glem_model)
     with connect(load_settings(uri=uri, user=user, database=database)) as (driver, db):
-        loaded = load_run(driver, db, runs_dir(runs), run, device=device, sampler=str(sampler))
+        loaded = load_run(driver, db, runs_dir(runs), run, device=device, sampler=str(sampler),
+                          glem_model=glem_model)
         new = {label: int(loaded.new_nodes(label).numel()) for label in loaded.spec.nodes}
         if not any(new.values()):
             console.print(f"no node was added after run {run} was trained: nothing to predict",

@@ -245,8 +245,10 @@ class Glem:
 
     def view(self, step: Step, loader: NodeLoader | None) -> GlemParts:
         c, p = self.parts.config, self.parts
-        epochs = (c.epochs if step.round == 0 else
-                  c.glem_lm_epochs if step.model == "lm" else c.glem_gnn_epochs)
+        if step.round == 0:  # pre-training: the epochs of methods lm and gnn
+            epochs = c.epochs if step.model == "gnn" or c.lm_epochs is None else c.lm_epochs
+        else:
+            epochs = c.glem_lm_epochs if step.model == "lm" else c.glem_gnn_epochs
         base = {f.name: getattr(p, f.name) for f in dataclasses.fields(RunParts)}
         base.update(config=dataclasses.replace(c, epochs=epochs, lm_epochs=epochs),
                     model=self.lm_model if step.model == "lm" else self.gnn_model,
