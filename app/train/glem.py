@@ -2,8 +2,9 @@
 
 The two models never train together; each teaches the other through pseudo-labels:
 
-- pre-training: GLEM-LM (LM + head, mode ``text``) on the gold labels, then GLEM-GNN (GNN +
-  head, mode ``cached``) on the gold labels over the pre-trained LM's vectors;
+- pre-training on the gold labels: GLEM-LM (LM + head, mode ``text``) as method lm, and
+  GLEM-GNN (GNN + head, mode ``cached``) as method gnn, over the un-tuned LM's vectors (the
+  cache state method gnn reads: nothing to encode when it exists);
 - each round (``glem_rounds``; ``glem_start`` picks which step comes first): the E-step trains
   the LM on ``(1 - alpha) CE(gold) + alpha CE(GNN pseudo-labels)``; the M-step trains the GNN,
   over the vectors of the current LM, on ``(1 - beta) CE(gold) + beta CE(LM pseudo-labels)``.
@@ -14,7 +15,8 @@ Every step is a ``stages.run_supervised`` stage (``lm_task`` or ``gnn``: its opt
 stopping, a checkpoint per epoch) over a ``NodeLoader`` whose transform adds the targets.
 LM work per round: its training steps and one encoding of the text nodes into a new vector
 cache state (the LM changed); the LM's pseudo-labels and its per-round metrics are its head on
-those cached vectors, so no text is encoded twice. The one checkpoint format carries the model
+those cached vectors, so no text is encoded twice (the pre-trained LM's predictions encode
+only the nodes asked for). The one checkpoint format carries the model
 not being trained (``Checkpoint.extra``), so a run resumes at any step and epoch.
 
 Files: the run's model (``model.json``, ``lm/``, ...) is GLEM-GNN, the default of writeback and
@@ -158,10 +160,17 @@ class Glem:
         ckpt.restore_rng()
 
     # ---- states --------------------------------------------------------------------------
-    def lm_state(self, index: int) -> str | None:
-        """Vector-cache state of the latest LM step before step ``index``."""
-        s = _last(self.steps, index, "lm")
-        return None if s is None else f"{self.parts.run.run_id}-glem-lm{s.index}"
+    def lm_state(self, index: int) -> str:
+        """Vector-cache state the GNN reads at step ``index``: the vectors of the latest
+        E-step's LM, or before the first one the un-tuned LM's (method gnn's, shared with
+        it: GLEM-GNN's pre-training is method gnn, and costs no encoding of its own)."""
+        s = self._e_step(index)
+        return self.parts.gnn_input_state() if s is None else \
+            f"{self.parts.run.run_id}-glem-lm{s.index}"
+
+    def _e_step(self, index: int) -> Step | None:
+        return next((s for s in reversed(self.steps[:index]) if s.model == "lm" and s.round),
+                    None)
 
     def pseudo(self, step: Step) -> PseudoLabels | None:
         """The other model's pseudo-labels this step trains on (None: pre-training)."""
@@ -177,20 +186,31 @@ class Glem:
         reads (both only what is missing: a resume redoes nothing); returns texts encoded."""
         parts, encoded = self.parts, 0
         state = self.lm_state(step.index)
-        if state is not None and state != parts.cache.state:
+        if state != parts.cache.state:
             encoded = parts.refresh_cache(state)
         labels = self.pseudo(step)
         if labels is not None:
-            predict = self.lm_probs if step.model == "gnn" else self.gnn_probs
-            labels.fill(self.others, predict)
+            labels.fill(self.others, (lambda ids: self.lm_probs(ids, step.index))
+                        if step.model == "gnn" else self.gnn_probs)
         return encoded, labels
 
     # ---- predictions ---------------------------------------------------------------------
     @torch.no_grad()
-    def lm_probs(self, nids: Tensor) -> Iterator[tuple[Tensor, Tensor]]:
-        """GLEM-LM's class probabilities from the cached vectors of its current weights (the
-        same pooled vectors its text mode computes)."""
+    def lm_probs(self, nids: Tensor, index: int) -> Iterator[tuple[Tensor, Tensor]]:
+        """GLEM-LM's class probabilities at step ``index`` (its weights of the latest LM step
+        before it): its head on the cached vectors of those weights (the pooled vectors its
+        text mode computes) where the cache holds them, else through the LM (the pre-trained
+        LM's vectors are never cached: only the nodes asked for are encoded)."""
         self.lm_model.eval()
+        e_step = self._e_step(index)
+        if e_step is None or _last(self.steps, index, "lm") != e_step or \
+                self.parts.cache.state != self.lm_state(index):
+            p = self.parts
+            for chunk, h in node_representations(self.lm_model, p.samplers["text"], None,
+                                                 p.device, self.label, nids, 256):
+                yield chunk, torch.softmax(self.lm_model.head(h.to(p.device)).float(),
+                                           dim=-1).cpu()
+            return
         for lo in range(0, nids.numel(), 4096):
             ids = nids[lo:lo + 4096]
             x = self.parts.cache.lookup(self.label, ids).to(self.parts.device)
@@ -205,8 +225,9 @@ class Glem:
             yield chunk, torch.softmax(self.gnn_model.head(h.to(p.device)).float(),
                                        dim=-1).cpu()
 
-    def metrics(self, kind: Kind) -> dict[str, float]:
-        """Valid and test metrics of one model on the run's fixed evaluation sample."""
+    def metrics(self, kind: Kind, index: int) -> dict[str, float]:
+        """Valid and test metrics of one model at step ``index`` on the run's fixed
+        evaluation sample."""
         p, out = self.parts, {}
         for split in ("valid", "test"):
             if kind == "gnn":
@@ -216,7 +237,7 @@ class Glem:
                 ids = p.data.nodes[split]
                 keep = eval_sample(ids.numel(), p.config.eval_max)
                 ids = ids if keep is None else ids[keep]
-                probs = [pr for _, pr in self.lm_probs(ids)]
+                probs = [pr for _, pr in self.lm_probs(ids, index)]
                 logits = torch.cat(probs).clamp_min(1e-12).log() if probs else \
                     torch.empty(0, p.data.num_classes)
                 m = {**classification_metrics(logits, self.y[ids], p.data.num_classes),
@@ -264,15 +285,13 @@ class Glem:
         console.print(f"{step.name}: {stage} on gold" + (
             f" + {stats['pseudo_labels']} pseudo-labels" if labels is not None else ""))
         best = stages.run_supervised(view, stage, start_epoch, step.index, ckpt)
-        if step.model == "lm":  # the LM changed: its vectors are the next GNN step's inputs
+        if step.model == "lm" and step.round:  # the next GNN step reads the new LM's vectors
             t_enc = time.perf_counter()
-            state = self.lm_state(step.index + 1)
-            assert state is not None
-            encoded += self.parts.refresh_cache(state)
+            encoded += self.parts.refresh_cache(self.lm_state(step.index + 1))
             stats["encode_seconds"] = round(time.perf_counter() - t_enc, 3)
         row = {"stage": "glem", "step": step.index, "round": step.round, "model": step.model,
                "epochs": best.get("epoch", -1) + 1 if best else 0, **stats,
-               "texts_encoded": encoded, **self.metrics(step.model),
+               "texts_encoded": encoded, **self.metrics(step.model, step.index + 1),
                "seconds": round(time.perf_counter() - t0, 3)}
         self.parts.run.log_metrics(row)
         console.print(stages.line(row) + f"  valid_acc={row.get('valid_acc', math.nan):.4f}"
@@ -297,9 +316,11 @@ class Glem:
         for step in self.steps[first:]:
             resumed = ckpt if (ckpt is not None and step.index == first and start) else None
             self.run_step(step, start if step.index == first else 0, resumed)
-        gnn_state = self.lm_state(_last(self.steps, len(self.steps), "gnn").index)  # type: ignore[union-attr]
+        last_gnn = _last(self.steps, len(self.steps), "gnn")
+        assert last_gnn is not None
+        gnn_state = self.lm_state(last_gnn.index)
         if gnn_state != p.cache.state:  # the last step was an E-step: the GNN's own vectors
-            p.refresh_cache(gnn_state)  # type: ignore[arg-type]
+            p.refresh_cache(gnn_state)
         self.save_lm()
         rounds = self.per_round()
         record_run(p.driver, p.database, p.run.run_id, {"glem": rounds})
