@@ -75,7 +75,7 @@ def _train(ctx: typer.Context, **options: Any) -> None:
     if resume:
         config = None
     else:
-        if not values.get("target"):
+        if not values.get("target") and not values.get("task_target"):
             raise UserError("--target is required, e.g. --target Product.category or "
                             "--target Query-PURCHASED->Product")
         config = TrainConfig.from_dict(values)

@@ -44,6 +44,17 @@ class EdgeClassifier(nn.Module):
         return self.net(torch.cat([src, dst, src * dst], dim=-1))
 
 
+class LinearEdgeClassifier(nn.Module):
+    """A linear probe for edges: one linear layer over [src, dst, src * dst]."""
+
+    def __init__(self, dim: int, num_classes: int, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Dropout(dropout), nn.Linear(3 * dim, num_classes))
+
+    def forward(self, src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([src, dst, src * dst], dim=-1))
+
+
 class LinkScorer(nn.Module):
     """Score triples: DistMult ``<s, r, d>`` with one diagonal per relation, or dot ``<s, d>``.
 

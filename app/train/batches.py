@@ -45,7 +45,8 @@ class RunSamplers:
 
     def __init__(self, driver: neo4j.Driver, database: str, spec: GraphSpec,
                  config: TrainConfig, *, exclude: list[EdgeType], target_kind: str,
-                 task_relation: EdgeType | None = None, inference: bool = False) -> None:
+                 task_relation: EdgeType | list[EdgeType] | None = None,
+                 inference: bool = False) -> None:
         self.driver, self.database, self.spec, self.config = driver, database, spec, config
         backend = str(config.sampler)
         self.backend = default_backend(driver, database, spec) if backend == Backend.auto \
@@ -54,6 +55,9 @@ class RunSamplers:
             else None
         hops = config.layers
         splits = () if inference or target_kind == "node" else ("valid", "test")
+        # several tasks (lmgnn.train.meta) hold out the valid/test edges of each relation
+        held = task_relation if isinstance(task_relation, list) else \
+            [task_relation] if task_relation else []
         self._samplers: dict[str, NeighbourSampler] = {
             # texts pass through once per batch: a small LRU, not a copy of the graph's texts
             "text": make_sampler(driver, database, spec, backend=self.backend, fanouts=[],
@@ -63,7 +67,7 @@ class RunSamplers:
                                   fanouts=[config.fanout] * hops,
                                   relation_fanouts={et: [0] * hops for et in exclude} or None,
                                   seed=config.seed, features="none", exclude_splits=splits,
-                                  split_relations=[task_relation] if task_relation else None,
+                                  split_relations=held or None,
                                   csr=csr)}
 
     def __getitem__(self, role: Role) -> NeighbourSampler:

@@ -28,6 +28,9 @@ class Method(StrEnum):
     lm = "lm"
     gnn = "gnn"
     lmgnn = "lmgnn"
+    meta = "meta"  # SAME meta-learning over several tasks (lmgnn.train.meta)
+    multitask = "multitask"  # one encoder, summed task losses (lmgnn.train.meta)
+    probe = "probe"  # linear probe on a run's frozen embeddings (lmgnn.train.probe)
     glem = "glem"  # variational-EM co-training of LM and GNN (lmgnn.train.glem)
 
 
@@ -78,6 +81,11 @@ class GlemStart(StrEnum):
 class GlemLabels(StrEnum):
     hard = "hard"
     soft = "soft"
+
+
+class MetaVariant(StrEnum):
+    isame = "isame"
+    esame = "esame"
 
 
 class Backend(StrEnum):
@@ -190,6 +198,25 @@ class TrainConfig:
     glem_gnn_epochs: int = field(default=2, metadata=_help("glem: GNN epochs per M-step"))
     glem_labels: GlemLabels = field(default=GlemLabels.hard, metadata=_help(
         "glem: hard (the top class) or soft (the whole distribution) pseudo-labels"))
+    # meta
+    task_target: list[str] = field(default_factory=list, metadata=_help(
+        "meta/multitask: a task (repeatable): node:Label.prop, edge:TYPE, link:Src-TYPE->Dst, "
+        "or a YAML file listing them"))
+    meta_variant: MetaVariant = field(default=MetaVariant.isame, metadata=_help(
+        "meta: isame (inner loop adapts every parameter) or esame (only the task heads)"))
+    inner_steps: int = field(default=2, metadata=_help("meta: inner-loop SGD steps per task"))
+    inner_lr: float = field(default=0.05, metadata=_help("meta: inner-loop learning rate"))
+    outer_lr: float = field(default=3e-3, metadata=_help(
+        "meta/multitask: outer (AdamW) learning rate"))
+    episodes: int = field(default=40, metadata=_help(
+        "meta/multitask: episodes (outer steps) per epoch"))
+    support_size: int = field(default=64, metadata=_help(
+        "meta: support seeds per task and episode (multitask: its batch)"))
+    target_size: int = field(default=64, metadata=_help(
+        "meta: target seeds per task and episode"))
+    embeddings: str | None = field(default=None, metadata=_help(
+        "probe: RUN (its saved embeddings, computed through its model if missing) or "
+        "graph:RUN (its embeddings written back in the graph)"))
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -204,7 +231,7 @@ class TrainConfig:
                 object.__setattr__(self, f.name, _enum(kind, f.name, value))
         for name in ("max_length", "hidden", "layers", "batch_size", "lm_batch_size", "epochs",
                      "lm_grad_nodes", "refresh_every", "num_negatives", "eval_negatives",
-                     "patience"):
+                     "patience", "inner_steps", "episodes", "support_size", "target_size"):
             if getattr(self, name) < 1:
                 raise UserError(f"training option {name} must be >= 1, got {getattr(self, name)}")
         for name in ("lm_epochs", "joint_epochs", "max_steps_per_epoch"):
@@ -218,6 +245,14 @@ class TrainConfig:
         if self.method is Method.lmgnn and not self.stages:
             raise UserError("lmgnn: no stage left to run (stages: lm_links, gnn, joint)")
         _check_glem(self)
+        if self.method in (Method.meta, Method.multitask):
+            if not self.task_target:
+                raise UserError(f"{self.method}: name its tasks, e.g. --task-target "
+                                "node:Product.category --task-target link:PURCHASED")
+            if not self.target.strip():
+                object.__setattr__(self, "target", " ".join(self.task_target))
+        if self.method is Method.probe and not self.embeddings:
+            raise UserError("probe: name the run whose embeddings it reads, --embeddings RUN")
         if not self.target.strip():
             raise UserError("name the task target, e.g. --target Product.category or "
                             "--target Query-PURCHASED->Product")
@@ -246,7 +281,7 @@ class TrainConfig:
 _ENUMS: dict[str, type[StrEnum]] = {
     "method": Method, "task": TaskKind, "stages": Stage, "sampler": Backend,
     "pooling": Pooling, "conv": Conv, "score": Score, "loss": LinkLoss, "negatives": Negatives,
-    "glem_start": GlemStart, "glem_labels": GlemLabels}
+    "glem_start": GlemStart, "glem_labels": GlemLabels, "meta_variant": MetaVariant}
 
 
 def _check_glem(c: TrainConfig) -> None:

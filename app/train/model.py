@@ -18,7 +18,7 @@ from torch_geometric.data import HeteroData
 
 from lmgnn.models import EdgeClassifier, HeteroGNN, LinkScorer, NodeClassifier, TextEncoder
 from lmgnn.models.gnn import hetero_metadata
-from lmgnn.models.heads import ScoreKind
+from lmgnn.models.heads import LinearEdgeClassifier, ScoreKind
 from lmgnn.spec import EdgeType, GraphSpec
 
 
@@ -35,7 +35,7 @@ class ModelShape:
     """Everything needed to rebuild the modules (not their weights), as plain JSON."""
 
     method: str
-    head: str  # NodeClassifier | EdgeClassifier | LinkScorer
+    head: str  # NodeClassifier | EdgeClassifier | LinearEdgeClassifier | LinkScorer
     num_classes: int
     relation: list[str] | None  # edge/link task
     score: str
@@ -92,6 +92,8 @@ def build_model(shape: ModelShape, lm: TextEncoder | None) -> TaskModel:
         head = NodeClassifier(dim, shape.num_classes, shape.dropout)
     elif shape.head == "EdgeClassifier":
         head = EdgeClassifier(dim, shape.num_classes, shape.dropout)
+    elif shape.head == "LinearEdgeClassifier":  # probes (lmgnn.train.probe)
+        head = LinearEdgeClassifier(dim, shape.num_classes, shape.dropout)
     else:
         # a link task's shape has its relation; LinkScorer checks the score name
         head = LinkScorer(dim, [cast(EdgeType, relation)], cast(ScoreKind, shape.score))

@@ -54,6 +54,13 @@ def train(config: TrainConfig, driver: neo4j.Driver, database: str, runs_root: s
         config = TrainConfig.from_dict(run.config["train"], where=f"{run.path}/config.json")
         if (run.path / "summary.json").exists():
             raise UserError(f"run {resume} already finished; start a new run instead")
+    if config.method in (Method.meta, Method.multitask, Method.probe):
+        if resume:
+            raise UserError(f"{config.method} runs do not resume: start a new run")
+        from lmgnn.train.meta import train_meta
+        from lmgnn.train.probe import train_probe
+        other = train_probe if config.method is Method.probe else train_meta
+        return other(config, driver, database, runs_root, run_id=run_id)
     # everything a user can get wrong is checked before a run dir or (:ModelRun) exists
     exclude = excluded_relations(spec, config.exclude)
     target = resolve_target(spec, config)
