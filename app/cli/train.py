@@ -5,9 +5,10 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+import sys
 from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Annotated, Any, get_origin, get_type_hints
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
 import typer
 from rich.table import Table
@@ -16,8 +17,12 @@ from lmgnn.cli.common import DatabaseOpt, UriOpt, UserOpt, console
 from lmgnn.config import load_settings
 from lmgnn.db import connect
 from lmgnn.errors import UserError
+from lmgnn.train import distributed
 from lmgnn.train.config import TrainConfig, read_config_file
 
+NprocOpt = Annotated[int, typer.Option(
+    "--nproc", min=1, help="data-parallel processes on this machine (torch.distributed: "
+    "DDP, gloo on CPU, NCCL on GPUs); across machines use `torchrun ... -m lmgnn train`")]
 RunsOpt = Annotated[Path | None, typer.Option(
     "--runs-dir", help="where runs are saved [env: LMGNN_RUNS_DIR; default ./runs]",
     show_default=False)]
@@ -50,6 +55,9 @@ def _config_options() -> list[inspect.Parameter]:
         elif hint is bool:
             annotation = Annotated[bool, typer.Option(
                 f"{name}/--no-{name[2:]}", help=f.metadata["help"])]
+        elif set(get_args(hint)) == {int, str}:  # `auto` or a number: parsed by TrainConfig
+            annotation = Annotated[str, typer.Option(name, help=f.metadata["help"])]
+            default = str(default)
         else:
             annotation = Annotated[hint, typer.Option(name, help=f.metadata["help"])]
         params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY,
@@ -64,6 +72,7 @@ def _train(ctx: typer.Context, **options: Any) -> None:
 
     config_file, resume, runs = options.pop("config"), options.pop("resume"), options.pop("runs")
     uri, user, database = options.pop("uri"), options.pop("user"), options.pop("database")
+    nproc = options.pop("nproc")
     given = {k for k in options if _given(ctx, k)}
     values = {k: v for k, v in options.items() if v is not None or k not in _LISTS}
     if config_file:
@@ -79,11 +88,16 @@ def _train(ctx: typer.Context, **options: Any) -> None:
             raise UserError("--target is required, e.g. --target Product.category or "
                             "--target Query-PURCHASED->Product")
         config = TrainConfig.from_dict(values)
+    if nproc > 1 and not distributed.launched():  # checked options, now the ranks
+        distributed.launch(nproc, sys.argv[1:])
+        return
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)  # "property not yet set"
     settings = load_settings(uri=uri, user=user, database=database)
     with connect(settings) as (driver, db):
         result = run_training(config or TrainConfig(target="-"), driver, db, runs_dir(runs),
                               resume=resume)
+    if not distributed.is_main():
+        return
     console.print(f"run {result.run_id} saved in {result.path}", style="green", markup=False)
     table = Table("metric", "valid", "test")  # one row a metric: fits any terminal
     for key in sorted(result.test):
@@ -117,6 +131,7 @@ _EXTRA = [
     inspect.Parameter("user", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=UserOpt),
     inspect.Parameter("database", inspect.Parameter.KEYWORD_ONLY, default=None,
                       annotation=DatabaseOpt),
+    inspect.Parameter("nproc", inspect.Parameter.KEYWORD_ONLY, default=1, annotation=NprocOpt),
 ]
 
 

@@ -26,6 +26,7 @@ from lmgnn.sampler import EdgeLoader, NodeLoader, default_backend, make_sampler,
 from lmgnn.sampler.base import NeighbourSampler
 from lmgnn.sampler.choose import Backend as SamplerBackend
 from lmgnn.spec import EdgeType, GraphSpec
+from lmgnn.train import distributed
 from lmgnn.train.config import Backend, TrainConfig
 from lmgnn.train.task import Target, TaskData
 
@@ -51,27 +52,38 @@ class RunSamplers:
         backend = str(config.sampler)
         self.backend = default_backend(driver, database, spec) if backend == Backend.auto \
             else cast(SamplerBackend, backend)
-        csr = snapshot(driver, database, spec, progress=True) if self.backend == "snapshot" \
-            else None
+        csr = snapshot(driver, database, spec, progress=distributed.is_main()) \
+            if self.backend == "snapshot" else None
         hops = config.layers
         splits = () if inference or target_kind == "node" else ("valid", "test")
         # several tasks (lmgnn.train.meta) hold out the valid/test edges of each relation
         held = task_relation if isinstance(task_relation, list) else \
             [task_relation] if task_relation else []
+        graph = dict(relation_fanouts={et: [0] * hops for et in exclude} or None,
+                     seed=config.seed, features="none", exclude_splits=splits,
+                     split_relations=held or None, csr=csr)
+        eval_fanout = config.eval_fanout if isinstance(config.eval_fanout, int) \
+            else config.fanout  # `auto` is resolved by the trainer (lmgnn.train.resolve)
+        # inference reads like evaluation: the neighbourhoods the model was validated on
+        train_fanout = eval_fanout if inference else config.fanout
         self._samplers: dict[str, NeighbourSampler] = {
             # texts pass through once per batch: a small LRU, not a copy of the graph's texts
             "text": make_sampler(driver, database, spec, backend=self.backend, fanouts=[],
                                  seed=config.seed, features="text", csr=csr,
                                  cache_rows=TEXT_CACHE_ROWS),
             "graph": make_sampler(driver, database, spec, backend=self.backend,
-                                  fanouts=[config.fanout] * hops,
-                                  relation_fanouts={et: [0] * hops for et in exclude} or None,
-                                  seed=config.seed, features="none", exclude_splits=splits,
-                                  split_relations=held or None,
-                                  csr=csr)}
+                                  fanouts=[train_fanout] * hops, **graph)}
+        self._samplers["eval"] = self._samplers["graph"] if eval_fanout == train_fanout else \
+            make_sampler(driver, database, spec, backend=self.backend,
+                         fanouts=[eval_fanout] * hops, **graph)
 
     def __getitem__(self, role: Role) -> NeighbourSampler:
         return self._samplers[role]
+
+    def evaluation(self, role: Role) -> NeighbourSampler:
+        """The sampler of validation, test and full ranking: the ``graph`` role with
+        ``eval_fanout`` neighbours."""
+        return self._samplers["eval" if role == "graph" else role]
 
     @property
     def counts(self) -> dict[str, int]:
@@ -160,9 +172,13 @@ class TaskLoaders:
         self.samplers, self.data, self.config = samplers, data, config
         self._made: dict[tuple[str, str, bool], Loader] = {}
 
-    def train(self, role: Role, epoch: int, *, joint: bool = False) -> Loader:
+    def train(self, role: Role, epoch: int, *, joint: bool = False,
+              steps: int | None = None) -> Loader:
+        """The training loader of ``role`` at ``epoch``; ``steps``: batches per epoch (the
+        budget plan's; None: ``max_steps_per_epoch``, else the whole split)."""
         loader = self._get(role, "train", joint)
         loader.set_epoch(epoch)
+        loader.max_batches = steps or self.config.max_steps_per_epoch
         return loader
 
     def evaluate(self, role: Role, split: str) -> Loader:
@@ -182,12 +198,15 @@ class TaskLoaders:
 
     def _make(self, role: Role, split: str, joint: bool) -> Loader:
         c, d, t = self.config, self.data, self.data.target
-        sampler = self.samplers[role]
         train = split == "train"
+        sampler = self.samplers[role] if train else self.samplers.evaluation(role)
         node_labels = TaskLabels(t.label, d.y) if t.kind == "node" else None  # type: ignore[arg-type]
         options = dict(
             batch_size=c.lm_batch_size if role == "text" and train else c.batch_size,
             shuffle=train, seed=c.seed, max_batches=c.max_steps_per_epoch if train else None,
+            # distributed: each rank trains on its own disjoint, equally long shard
+            rank=distributed.rank() if train else 0,
+            world_size=distributed.world_size() if train else 1,
             transform=_chain(node_labels, JointTexts(self.samplers, t, c.lm_grad_nodes, c.seed)
                              if joint else None))
         if t.kind == "node":

@@ -16,11 +16,13 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from lmgnn.models import TextEncoder
 from lmgnn.sampler.embeddings import MemmapEmbeddings, fill_embeddings
 from lmgnn.spec import GraphSpec
+from lmgnn.train import distributed
 from lmgnn.train.config import TrainConfig
 
 TextsFn = Callable[[str, torch.Tensor], list[str]]
@@ -29,7 +31,7 @@ TextsFn = Callable[[str, torch.Tensor], list[str]]
 def base_state(config: TrainConfig, graph_version: str) -> str:
     """Cache id of the un-fine-tuned LM on this graph version: same LM, text settings and
     graph contents -> same vectors, reused across runs."""
-    key = f"{config.lm_path or 'packaged-minilm'}|{config.pooling}|{config.max_length}"
+    key = f"{config.lm_path or 'packaged-minilm'}|{config.pooling}|{config.tokens}"
     return f"base-{graph_version}-" + hashlib.sha1(key.encode()).hexdigest()[:12]
 
 
@@ -47,16 +49,43 @@ class VectorCache:
 
     def refresh(self, encoder: TextEncoder, texts: TextsFn, state: str,
                 batch_size: int = 256) -> int:
-        """Point at ``state``, encoding whatever it lacks; returns the texts encoded."""
-        self.store = MemmapEmbeddings(self.root, state, encoder.hidden_size, self.counts)
-        return fill_embeddings(self.store, texts,
+        """Point at ``state``, encoding whatever it lacks; returns the texts encoded.
+
+        Distributed: rank 0 creates the files, every rank encodes its share of the pages
+        (the LM work splits N ways), and all reopen them once every share is stored."""
+        def store() -> MemmapEmbeddings:
+            return MemmapEmbeddings(self.root, state, encoder.hidden_size, self.counts)
+
+        self.store = distributed.main_first(store)
+        done = fill_embeddings(self.store, texts,
                                lambda t: encoder.encode(t, batch_size=batch_size), self.spec,
-                               self.counts, batch_size=batch_size, progress=True)
+                               self.counts, batch_size=batch_size,
+                               progress=distributed.is_main(), rank=distributed.rank(),
+                               world_size=distributed.world_size())
+        if not distributed.active():
+            return done
+        distributed.barrier()
+        self.store = store()  # the other ranks' vectors (a fresh view on a shared filesystem)
+        return int(distributed.sum_all([done])[0])
+
+    def has(self, state: str) -> bool:
+        """Whether ``state`` holds a vector for every text node (a fill would encode none)."""
+        folder = self.root / state
+        if not (folder / "meta.json").exists():
+            return False
+        for label, n in self.counts.items():
+            have = folder / f"{label}.have"
+            if n and (not have.exists() or
+                      int(np.fromfile(have, dtype=np.uint8)[:n].sum()) < n):
+                return False
+        return True
 
     def drop(self, state: str) -> None:
-        """Delete the stored vectors of ``state`` (not the one being served)."""
-        if state != self.state:
+        """Delete the stored vectors of ``state`` (not the one being served); rank 0 does,
+        the others wait for it."""
+        if state != self.state and distributed.is_main():
             shutil.rmtree(self.root / state, ignore_errors=True)
+        distributed.barrier()
 
     def lookup(self, label: str, n_id: torch.Tensor) -> torch.Tensor:
         assert self.store is not None, "VectorCache.refresh first"

@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from lmgnn.train import distributed
 from lmgnn.train.runs import RunDir
 
 PATH = "checkpoints/last.pt"
@@ -33,6 +34,7 @@ class Checkpoint:
     bad_epochs: int = 0
     summary: dict[str, Any] | None = None  # the stage's row of its best model so far
     cuda_rng: list[torch.Tensor] | None = None
+    scheduler: dict[str, Any] | None = None  # the stage's learning-rate schedule
     extra: dict[str, Any] | None = None  # a method's own state (glem: the other model, rounds)
 
     def save(self, run: RunDir) -> None:
@@ -50,4 +52,6 @@ class Checkpoint:
 
     @staticmethod
     def delete(run: RunDir) -> None:
+        if not distributed.is_main():  # rank 0 owns the run dir
+            return
         (run.path / PATH).unlink(missing_ok=True)

@@ -14,6 +14,7 @@ Vocabulary (docs/architecture.md): a *method* is what the user picks (lm, gnn, l
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
@@ -28,10 +29,10 @@ class Method(StrEnum):
     lm = "lm"
     gnn = "gnn"
     lmgnn = "lmgnn"
+    glem = "glem"  # variational-EM co-training of LM and GNN (lmgnn.train.glem)
     meta = "meta"  # SAME meta-learning over several tasks (lmgnn.train.meta)
     multitask = "multitask"  # one encoder, summed task losses (lmgnn.train.meta)
     probe = "probe"  # linear probe on a run's frozen embeddings (lmgnn.train.probe)
-    glem = "glem"  # variational-EM co-training of LM and GNN (lmgnn.train.glem)
 
 
 class TaskKind(StrEnum):
@@ -43,6 +44,7 @@ class TaskKind(StrEnum):
 class Stage(StrEnum):
     """The lmgnn stages a user can choose (``--stages``), in the order they run."""
 
+    lm_task = "lm_task"
     lm_links = "lm_links"
     gnn = "gnn"
     joint = "joint"
@@ -73,6 +75,11 @@ class Negatives(StrEnum):
     in_batch = "in_batch"
 
 
+class MetaVariant(StrEnum):
+    isame = "isame"
+    esame = "esame"
+
+
 class GlemStart(StrEnum):
     lm = "lm"
     gnn = "gnn"
@@ -83,17 +90,13 @@ class GlemLabels(StrEnum):
     soft = "soft"
 
 
-class MetaVariant(StrEnum):
-    isame = "isame"
-    esame = "esame"
-
-
 class Backend(StrEnum):
     auto = "auto"
     snapshot = "snapshot"
     cypher = "cypher"
 
 
+AUTO = "auto"
 METHODS = tuple(m.value for m in Method)
 TASKS = tuple(t.value for t in TaskKind)
 STAGES = tuple(s.value for s in Stage)
@@ -115,7 +118,8 @@ class TrainConfig:
     target: str = field(default="", metadata=_help(
         "node: Label.property; edge/link: TYPE or Src-TYPE->Dst"))
     method: Method = field(default=Method.lmgnn, metadata=_help(
-        "lm (text only), gnn (GNN on frozen LM vectors) or lmgnn (stage-wise LM + GNN)"))
+        "lm (text only), gnn (GNN on frozen LM vectors), lmgnn (stage-wise LM + GNN) or glem "
+        "(LM and GNN in turns, teaching each other by pseudo-labels)"))
     task: TaskKind = field(default=TaskKind.node, metadata=_help(
         "node, edge (classification) or link (prediction)"))
     seed: int = field(default=0, metadata=_help(
@@ -123,8 +127,10 @@ class TrainConfig:
     exclude: list[str] = field(default_factory=list, metadata=_help(
         "relationship hidden from the model and from lm_links (repeatable), e.g. "
         "PUBLISHED_IN"))
-    stages: list[Stage] = field(default_factory=lambda: list(Stage), metadata=_help(
-        "lmgnn stages to run (repeatable or comma-separated): lm_links, gnn, joint"))
+    stages: list[Stage] = field(default_factory=list, metadata=_help(
+        "lmgnn stages to run (repeatable or comma-separated): lm_task (LM fine-tuned on the "
+        "task's labels), lm_links (LM fine-tuned on the graph's text links), gnn, joint; "
+        "default: lm_task,gnn,joint for node and edge tasks, lm_links,gnn,joint for links"))
     sampler: Backend = field(default=Backend.auto, metadata=_help(
         "graph reads: snapshot (topology in RAM), cypher (every hop a query; memory follows "
         "the batch) or auto (snapshot while it fits a quarter of the free RAM)"))
@@ -132,7 +138,10 @@ class TrainConfig:
     lm_path: str | None = field(default=None, metadata=_help(
         "Hugging Face model directory (default: the packaged all-MiniLM-L6-v2)"))
     pooling: Pooling = field(default=Pooling.mean, metadata=_help("LM pooling"))
-    max_length: int = field(default=32, metadata=_help("tokens per text"))
+    max_length: int | str = field(default=AUTO, metadata=_help(
+        "tokens per text: auto (the 99th percentile of a sample of the graph's texts, "
+        "rounded up to 8, at most 256 or the model's limit; printed and stored in the run's "
+        "config) or a number"))
     lm_lr: float = field(default=5e-5, metadata=_help("LM learning rate"))
     lm_batch_size: int = field(default=32, metadata=_help(
         "texts per step in the LM stages (lm_task, lm_links)"))
@@ -141,7 +150,10 @@ class TrainConfig:
     hidden: int = field(default=128, metadata=_help("GNN width"))
     layers: int = field(default=2, metadata=_help("GNN layers (= sampled hops)"))
     fanout: int = field(default=10, metadata=_help(
-        "neighbours per node, relation direction and hop (-1: all)"))
+        "neighbours per node, relation direction and hop in training (-1: all)"))
+    eval_fanout: int | str = field(default=AUTO, metadata=_help(
+        "the same for validation, test, writeback and predict: auto (all neighbours while "
+        "the graph has at most 1M relationships, else --fanout), -1 (all) or a number"))
     heads: int = field(default=2, metadata=_help("attention heads (hgt)"))
     dropout: float = field(default=0.2, metadata=_help("dropout"))
     gnn_lr: float = field(default=3e-3, metadata=_help("GNN and head learning rate"))
@@ -158,20 +170,29 @@ class TrainConfig:
         "link task: uniform negatives per valid/test batch for sampled MRR (fixed: the same "
         "every epoch)"))
     # schedule
-    epochs: int = field(default=5, metadata=_help(
-        "epochs per stage (lm_task, gnn; lm_links and joint unless set)"))
-    lm_epochs: int | None = field(default=None, metadata=_help(
-        "lm_links epochs (default: --epochs)"))
-    joint_epochs: int | None = field(default=None, metadata=_help(
-        "joint epochs (default: --epochs)"))
+    epochs: int = field(default=200, metadata=_help(
+        "gnn stage: most epochs; it stops earlier when validation stops improving "
+        "(--patience) or its share of --budget is spent"))
+    lm_epochs: int = field(default=3, metadata=_help(
+        "LM stages (lm_task, lm_links): most epochs, within --budget"))
+    joint_epochs: int = field(default=3, metadata=_help(
+        "joint stage: most epochs, within --budget"))
+    budget: float = field(default=45.0, metadata=_help(
+        "minutes for the whole run: LM texts/s are measured in the first steps, the LM "
+        "stages' steps and cache refreshes planned to fit (plan and estimated end printed "
+        "first), every stage stops at its deadline (0: no limit, epochs only)"))
     max_steps_per_epoch: int | None = field(default=None, metadata=_help(
-        "cap on training steps per epoch (default: the whole train split)"))
+        "cap on training steps per epoch (default: the whole train split, or what --budget "
+        "plans)"))
     lm_grad_nodes: int = field(default=32, metadata=_help(
         "joint: target nodes per batch that get LM gradients"))
     refresh_every: int = field(default=1, metadata=_help(
         "joint: re-encode the vector cache every N epochs"))
-    patience: int = field(default=3, metadata=_help(
-        "early stopping: epochs without a better validation score"))
+    patience: int = field(default=10, metadata=_help(
+        "gnn stage: epochs without a better validation score before it stops; the learning "
+        "rate halves after a third of that"))
+    lm_patience: int = field(default=2, metadata=_help(
+        "LM stages (lm_task, joint): validations without a better score before it stops"))
     device: str = field(default="auto", metadata=_help("auto, cpu or cuda[:i]"))
     eval_max: int | None = field(default=2000, metadata=_help(
         "valid/test items evaluated: a seeded sample of this many, the same every epoch and "
@@ -182,22 +203,6 @@ class TrainConfig:
     full_rank_max: int = field(default=50_000, metadata=_help(
         "link task: also rank test edges against all targets when there are at most this "
         "many (0: off)"))
-    # glem
-    glem_rounds: int = field(default=2, metadata=_help(
-        "glem: EM rounds (one E-step and one M-step each) after both models are pre-trained "
-        "on the gold labels"))
-    glem_start: GlemStart = field(default=GlemStart.lm, metadata=_help(
-        "glem: which model trains first in a round: lm (E-step, on GNN pseudo-labels) or gnn"))
-    glem_alpha: float = field(default=0.5, metadata=_help(
-        "glem E-step: loss = (1 - alpha) CE(gold) + alpha CE(GNN pseudo-labels)"))
-    glem_beta: float = field(default=0.5, metadata=_help(
-        "glem M-step: loss = (1 - beta) CE(gold) + beta CE(LM pseudo-labels)"))
-    glem_threshold: float = field(default=0.5, metadata=_help(
-        "glem: pseudo-labels below this confidence are not trained on"))
-    glem_lm_epochs: int = field(default=1, metadata=_help("glem: LM epochs per E-step"))
-    glem_gnn_epochs: int = field(default=2, metadata=_help("glem: GNN epochs per M-step"))
-    glem_labels: GlemLabels = field(default=GlemLabels.hard, metadata=_help(
-        "glem: hard (the top class) or soft (the whole distribution) pseudo-labels"))
     # meta
     task_target: list[str] = field(default_factory=list, metadata=_help(
         "meta/multitask: a task (repeatable): node:Label.prop, edge:TYPE, link:Src-TYPE->Dst, "
@@ -217,6 +222,22 @@ class TrainConfig:
     embeddings: str | None = field(default=None, metadata=_help(
         "probe: RUN (its saved embeddings, computed through its model if missing) or "
         "graph:RUN (its embeddings written back in the graph)"))
+    # glem
+    glem_rounds: int = field(default=2, metadata=_help(
+        "glem: EM rounds (one E-step and one M-step each) after both models are pre-trained "
+        "on the gold labels"))
+    glem_start: GlemStart = field(default=GlemStart.lm, metadata=_help(
+        "glem: which model trains first in a round: lm (E-step, on GNN pseudo-labels) or gnn"))
+    glem_alpha: float = field(default=0.5, metadata=_help(
+        "glem E-step: loss = (1 - alpha) CE(gold) + alpha CE(GNN pseudo-labels)"))
+    glem_beta: float = field(default=0.5, metadata=_help(
+        "glem M-step: loss = (1 - beta) CE(gold) + beta CE(LM pseudo-labels)"))
+    glem_threshold: float = field(default=0.5, metadata=_help(
+        "glem: pseudo-labels below this confidence are not trained on"))
+    glem_lm_epochs: int = field(default=1, metadata=_help("glem: LM epochs per E-step"))
+    glem_gnn_epochs: int = field(default=2, metadata=_help("glem: GNN epochs per M-step"))
+    glem_labels: GlemLabels = field(default=GlemLabels.hard, metadata=_help(
+        "glem: hard (the top class) or soft (the whole distribution) pseudo-labels"))
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -229,12 +250,25 @@ class TrainConfig:
                 object.__setattr__(self, "stages", [_enum(kind, "stage", p) for p in parts])
             else:
                 object.__setattr__(self, f.name, _enum(kind, f.name, value))
-        for name in ("max_length", "hidden", "layers", "batch_size", "lm_batch_size", "epochs",
-                     "lm_grad_nodes", "refresh_every", "num_negatives", "eval_negatives",
-                     "patience", "inner_steps", "episodes", "support_size", "target_size"):
+        for name in ("max_length", "eval_fanout"):
+            object.__setattr__(self, name, _auto_int(name, getattr(self, name)))
+        if isinstance(self.max_length, int) and self.max_length < 2:
+            raise UserError(f"training option max_length must be >= 2 (or auto), got "
+                            f"{self.max_length}")
+        if isinstance(self.eval_fanout, int) and (self.eval_fanout < -1 or
+                                                  self.eval_fanout == 0):
+            raise UserError("training option eval_fanout must be auto, >= 1 or -1 (all), got "
+                            f"{self.eval_fanout}")
+        if not math.isfinite(self.budget) or self.budget < 0:
+            raise UserError(f"training option budget must be >= 0 minutes (0: no limit), got "
+                            f"{self.budget}")
+        for name in ("hidden", "layers", "batch_size", "lm_batch_size", "epochs", "lm_epochs",
+                     "joint_epochs", "lm_grad_nodes", "refresh_every", "num_negatives",
+                     "eval_negatives", "patience", "lm_patience", "inner_steps", "episodes",
+                     "support_size", "target_size"):
             if getattr(self, name) < 1:
                 raise UserError(f"training option {name} must be >= 1, got {getattr(self, name)}")
-        for name in ("lm_epochs", "joint_epochs", "max_steps_per_epoch"):
+        for name in ("max_steps_per_epoch",):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise UserError(f"training option {name} must be >= 1 (or unset), got {value}")
@@ -242,9 +276,8 @@ class TrainConfig:
             object.__setattr__(self, "eval_max", None)
         if self.fanout < -1 or self.fanout == 0:
             raise UserError(f"training option fanout must be >= 1 or -1 (all), got {self.fanout}")
-        if self.method is Method.lmgnn and not self.stages:
-            raise UserError("lmgnn: no stage left to run (stages: lm_links, gnn, joint)")
-        _check_glem(self)
+        if Stage.lm_task in self.stages and self.task is TaskKind.link:
+            raise UserError("stage lm_task needs class labels: for a link task use lm_links")
         if self.method in (Method.meta, Method.multitask):
             if not self.task_target:
                 raise UserError(f"{self.method}: name its tasks, e.g. --task-target "
@@ -253,17 +286,25 @@ class TrainConfig:
                 object.__setattr__(self, "target", " ".join(self.task_target))
         if self.method is Method.probe and not self.embeddings:
             raise UserError("probe: name the run whose embeddings it reads, --embeddings RUN")
+        _check_glem(self)
         if not self.target.strip():
             raise UserError("name the task target, e.g. --target Product.category or "
                             "--target Query-PURCHASED->Product")
 
     @property
-    def stage1_epochs(self) -> int:
-        return self.lm_epochs if self.lm_epochs is not None else self.epochs
+    def lmgnn_stages(self) -> list[Stage]:
+        """The stages method lmgnn runs: ``stages``, or the task's default."""
+        if self.stages:
+            return [s for s in Stage if s in self.stages]  # always in pipeline order
+        first = Stage.lm_links if self.task is TaskKind.link else Stage.lm_task
+        return [first, Stage.gnn, Stage.joint]
 
     @property
-    def stage3_epochs(self) -> int:
-        return self.joint_epochs if self.joint_epochs is not None else self.epochs
+    def tokens(self) -> int:
+        """``max_length`` once resolved (the trainer replaces ``auto`` before a run starts)."""
+        if not isinstance(self.max_length, int):
+            raise ValueError("max_length is still 'auto': resolve it from the texts first")
+        return self.max_length
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self)))  # enums as their plain values
@@ -281,7 +322,7 @@ class TrainConfig:
 _ENUMS: dict[str, type[StrEnum]] = {
     "method": Method, "task": TaskKind, "stages": Stage, "sampler": Backend,
     "pooling": Pooling, "conv": Conv, "score": Score, "loss": LinkLoss, "negatives": Negatives,
-    "glem_start": GlemStart, "glem_labels": GlemLabels, "meta_variant": MetaVariant}
+    "meta_variant": MetaVariant, "glem_start": GlemStart, "glem_labels": GlemLabels}
 
 
 def _check_glem(c: TrainConfig) -> None:

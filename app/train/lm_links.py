@@ -12,7 +12,7 @@ Batches are ``EdgeLoader`` batches of the run's ``text`` sampler: texts arrive p
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 from torch_geometric.data import HeteroData
@@ -20,7 +20,9 @@ from torch_geometric.data import HeteroData
 from lmgnn.models import LinkScorer, TextEncoder, autocast, in_batch_negative_scores, link_loss
 from lmgnn.sampler import EdgeLoader, edge_seeds
 from lmgnn.spec import EdgeType
+from lmgnn.train import distributed
 from lmgnn.train.batches import RunSamplers
+from lmgnn.train.budget import Deadline
 from lmgnn.train.loops import EpochStats, optimizer_step, progress
 
 
@@ -50,7 +52,8 @@ class LinkTextBatches:
                  batch_size: int, seed: int, max_steps: int | None) -> None:
         self.seed, self.max_steps = seed, max_steps
         self.loaders = {et: EdgeLoader(samplers["text"], et, p[0], p[1], batch_size=batch_size,
-                                       shuffle=True, seed=seed)
+                                       shuffle=True, seed=seed, rank=distributed.rank(),
+                                       world_size=distributed.world_size())
                         for et, p in relations.items()}
 
     def plan(self, epoch: int) -> list[EdgeType]:
@@ -76,9 +79,12 @@ class LinkTextBatches:
 
 
 def lm_links_epoch(lm: TextEncoder, scorer: LinkScorer, batches: LinkTextBatches,
-                   optimizer: torch.optim.Optimizer, *, epoch: int, device: torch.device
-                   ) -> EpochStats:
-    """One pass of contrastive text-pair training."""
+                   optimizer: torch.optim.Optimizer, *, epoch: int, device: torch.device,
+                   step: distributed.Step | None = None, deadline: Deadline | None = None,
+                   on_step: Callable[[], None] | None = None) -> EpochStats:
+    """One pass of contrastive text-pair training (``step``: the DDP wrapper of the LM and
+    the scorer in a distributed run, ``lmgnn.train.distributed.wrap``)."""
+    run = step or distributed.direct
     lm.train()
     stats = EpochStats()
     start = time.perf_counter()
@@ -86,22 +92,31 @@ def lm_links_epoch(lm: TextEncoder, scorer: LinkScorer, batches: LinkTextBatches
     with progress("stage lm_links: LM link prediction") as bar:
         job = bar.add_task("lm", total=total, rate="")
         for et, batch in batches.epoch(epoch):
-            src_t, _, dst_t = et
             eli = batch[et].edge_label_index
             if eli.size(1) < 2:
                 continue
-            with autocast(device):
-                src_all = lm.embed(list(batch[src_t].text))
-                dst_all = src_all if src_t == dst_t else lm.embed(list(batch[dst_t].text))
-                s, d = src_all[eli[0].to(device)], dst_all[eli[1].to(device)]
-                pos = scorer(s, d, et)
-                neg = in_batch_negative_scores(scorer.all_pairs(s, d, et))
-                loss = link_loss(pos.float(), neg.float(), "contrastive")
+
+            def batch_loss(et: EdgeType = et, batch: HeteroData = batch,
+                           eli: torch.Tensor = eli) -> tuple[torch.Tensor, int]:
+                src_t, _, dst_t = et
+                with autocast(device):
+                    src_all = lm.embed(list(batch[src_t].text))
+                    dst_all = src_all if src_t == dst_t else lm.embed(list(batch[dst_t].text))
+                    s, d = src_all[eli[0].to(device)], dst_all[eli[1].to(device)]
+                    pos = scorer(s, d, et)
+                    neg = in_batch_negative_scores(scorer.all_pairs(s, d, et))
+                    loss = link_loss(pos.float(), neg.float(), "contrastive")
+                return loss, src_all.size(0) + (0 if src_t == dst_t else dst_all.size(0))
+
+            loss, encoded = run(batch_loss)
             optimizer_step(loss, [*lm.parameters(), *scorer.parameters()], optimizer,
                            "stage lm_links", stats.steps)
-            encoded = src_all.size(0) + (0 if src_t == dst_t else dst_all.size(0))
+            if on_step is not None:
+                on_step()
             stats.add(loss, eli.size(1), encoded)
             elapsed = time.perf_counter() - start
             bar.update(job, advance=1, rate=f"{stats.texts / max(elapsed, 1e-9):.1f} texts/s")
+            if deadline is not None and deadline.passed():  # --budget: the stage's end
+                break
     stats.seconds = time.perf_counter() - start
     return stats

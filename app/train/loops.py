@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
@@ -34,6 +34,8 @@ from lmgnn.models import (
 )
 from lmgnn.models.heads import LossKind
 from lmgnn.spec import EdgeType
+from lmgnn.train import distributed
+from lmgnn.train.budget import Deadline
 from lmgnn.train.model import TaskModel, Vectors
 
 Mode = Literal["text", "cached", "joint"]
@@ -88,8 +90,10 @@ def optimizer_step(loss: torch.Tensor, params: Iterable[torch.nn.Parameter],
 
 
 def progress(description: str) -> Progress:
+    """A transient bar (rank 0's only, in a distributed run)."""
     return Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), transient=True)
+                    TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), transient=True,
+                    disable=not distributed.is_main())
 
 
 # ---- representations ------------------------------------------------------------------------
@@ -155,7 +159,7 @@ def _classify(task: TaskSpec, batch: HeteroData, mode: Mode, model: TaskModel,
         y = batch[label].y[:bs]
         rows = torch.arange(bs)[y.cpu() >= 0]
         reps, texts = _node_rows(batch, mode, model, cache, {label: rows})
-        return model.head(reps[label]), y[rows.to(y.device)], texts
+        return _head(model, mode)(reps[label]), y[rows.to(y.device)], texts
     et = task.relation
     assert et is not None  # an edge task has its relation
     eli, y = batch[et].edge_label_index, batch[et].edge_label
@@ -169,37 +173,63 @@ def _classify(task: TaskSpec, batch: HeteroData, mode: Mode, model: TaskModel,
     reps, texts = _node_rows(batch, mode, model, cache, uniq)
     s = reps[src_t][torch.searchsorted(uniq[src_t], eli[0])]
     d = reps[dst_t][torch.searchsorted(uniq[dst_t], eli[1])]
-    return model.head(s, d), y, texts
+    return _head(model, mode)(s, d), y, texts
+
+
+def _head(model: TaskModel, mode: Mode) -> torch.nn.Module:
+    """The classifier of ``mode``: lmgnn's text head (stage lm_task) on LM vectors, else the
+    task head."""
+    return model.text_head if mode == "text" and model.text_head is not None else model.head
 
 
 # ---- epoch / evaluation ----------------------------------------------------------------------
 def train_epoch(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData], mode: Mode,
                 cache: Vectors, optimizer: torch.optim.Optimizer, device: torch.device,
-                total: int | None = None, description: str = "train") -> EpochStats:
+                total: int | None = None, description: str = "train",
+                step: distributed.Step | None = None, deadline: Deadline | None = None,
+                on_step: Callable[[], None] | None = None) -> EpochStats:
+    """``step``: the DDP wrapper of ``model`` in a distributed run
+    (``lmgnn.train.distributed.wrap``); every loss is computed inside it. ``deadline``: the
+    stage's (``--budget``); the epoch ends early once it passes. ``on_step``: after every
+    optimiser step (a learning-rate schedule)."""
     model.train()
     stats = EpochStats()
     start = time.perf_counter()
+    run = step or distributed.direct
     with progress(description) as bar:
         job = bar.add_task(description, total=total, rate="")
         for batch in batches:
             batch = to_device(batch, device)
-            with autocast(device):
-                if task.kind == "link":
-                    pos, neg, _, texts = _link_scores(task, batch, mode, model, cache)
-                    loss = link_loss(pos.float(), neg.float(), cast(LossKind, task.loss))
-                    seeds = pos.numel()
-                else:
-                    logits, y, texts = _classify(task, batch, mode, model, cache)
-                    if y.numel() == 0:
-                        continue
-                    loss = class_loss(task, batch, logits, y)
-                    seeds = y.numel()
+            loss, seeds, texts = run(lambda b=batch: _batch_loss(task, b, mode, model, cache,
+                                                                 device))
+            if loss is None:
+                continue
             optimizer_step(loss, model.parameters(), optimizer, description, stats.steps)
+            if on_step is not None:
+                on_step()
             stats.add(loss, seeds, texts)
             elapsed = time.perf_counter() - start
             bar.update(job, advance=1, rate=f"{stats.seeds / max(elapsed, 1e-9):.1f} seeds/s")
+            if deadline is not None and deadline.passed():
+                stats.extra["stopped_at_deadline"] = 1
+                break
     stats.seconds = time.perf_counter() - start
     return stats
+
+
+def _batch_loss(task: TaskSpec, batch: HeteroData, mode: Mode, model: TaskModel,
+                cache: Vectors, device: torch.device) -> tuple[torch.Tensor | None, int, int]:
+    """(loss, seeds, texts) of one training batch; loss None: no labelled target in it. A
+    distributed run steps anyway, on a zero loss: every rank joins every gradient all-reduce."""
+    with autocast(device):
+        if task.kind == "link":
+            pos, neg, _, texts = _link_scores(task, batch, mode, model, cache)
+            return link_loss(pos.float(), neg.float(), cast(LossKind, task.loss)), \
+                pos.numel(), texts
+        logits, y, texts = _classify(task, batch, mode, model, cache)
+        if y.numel() == 0:
+            return (logits.float().sum() * 0.0 if distributed.active() else None), 0, texts
+        return class_loss(task, batch, logits, y), y.numel(), texts
 
 
 def class_loss(task: TaskSpec, batch: HeteroData, logits: torch.Tensor, y: torch.Tensor
@@ -215,21 +245,26 @@ def class_loss(task: TaskSpec, batch: HeteroData, logits: torch.Tensor, y: torch
     soft, weight = store.soft_y[:bs][keep].float(), store.loss_weight[:bs][keep].float()
     return -(weight * (soft * F.log_softmax(logits.float(), dim=-1)).sum(-1)).sum()
 
+
 def eval_mode(model: TaskModel) -> Mode:
-    """Evaluation reads the cache (no LM gradients): ``cached`` with a GNN, else ``text``."""
+    """Evaluation reads the cache (no LM gradients): ``cached`` with a GNN, else ``text``
+    (lmgnn's stage lm_task evaluates in ``text`` mode: ``evaluate(..., mode="text")``)."""
     return "cached" if model.gnn is not None else "text"
 
 
 @torch.no_grad()
 def evaluate(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData],
              cache: Vectors, device: torch.device,
-             outputs: dict[str, torch.Tensor] | None = None) -> dict[str, float]:
+             outputs: dict[str, torch.Tensor] | None = None, mode: Mode | None = None
+             ) -> dict[str, float]:
     """Metrics over all batches: acc / macro_f1 (+ roc_auc for 2 classes), or MRR, Hits@1/10
     against the sampled negatives and ROC-AUC of positives vs their paired negatives.
 
     ``outputs`` (a dict to fill): the per-item results for reports, ``y`` and ``probs`` of a
-    classifier or ``pos`` (N,) and ``neg`` (N, K) scores of a link task."""
+    classifier or ``pos`` (N,) and ``neg`` (N, K) scores of a link task. ``mode``: default
+    ``eval_mode(model)``."""
     model.eval()
+    mode = mode or eval_mode(model)
     if task.kind == "link":
         task = dataclasses.replace(task, negatives="uniform")  # the eval batches' negatives
         ranks_pos, ranks_neg, auc_s, auc_y = [], [], [], []
@@ -238,7 +273,7 @@ def evaluate(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData],
         for batch in batches:
             batch = to_device(batch, device)
             with autocast(device):
-                pos, neg, paired, _ = _link_scores(task, batch, eval_mode(model), model, cache)
+                pos, neg, paired, _ = _link_scores(task, batch, mode, model, cache)
             m = ranking_metrics(pos.float().cpu(), neg.float().cpu())
             ranks_pos.append(m["mrr"] * pos.numel())
             ranks_neg.append((m["hits@1"] * pos.numel(), m["hits@10"] * pos.numel(),
@@ -261,7 +296,7 @@ def evaluate(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData],
     for batch in batches:
         batch = to_device(batch, device)
         with autocast(device):
-            logits, y, _ = _classify(task, batch, eval_mode(model), model, cache)
+            logits, y, _ = _classify(task, batch, mode, model, cache)
         logits_all.append(logits.float().cpu())
         y_all.append(y.cpu())
     logits, y = torch.cat(logits_all), torch.cat(y_all)

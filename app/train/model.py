@@ -43,6 +43,7 @@ class ModelShape:
     lm_dim: int
     id_embedding: dict[str, int] = field(default_factory=dict)  # method lm: featureless types
     gnn: dict[str, Any] | None = None  # HeteroGNN keyword arguments
+    text_head: bool = False  # lmgnn with stage lm_task: a classifier on LM vectors too
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,6 +62,9 @@ def model_shape(spec: GraphSpec, config: Any, counts: dict[str, int], target: An
     shape = ModelShape(method=str(config.method), head=head, num_classes=num_classes,
                        relation=list(target.relation) if target.relation else None,
                        score=str(config.score), dropout=config.dropout, lm_dim=lm_dim)
+    stages = getattr(config, "lmgnn_stages", [])
+    shape.text_head = str(config.method) == "lmgnn" and target.kind != "link" and \
+        "lm_task" in [str(s) for s in stages]
     if str(config.method) == "lm":
         shape.id_embedding = {label: counts[label] for label in spec.nodes
                               if label not in text_types}
@@ -97,17 +101,23 @@ def build_model(shape: ModelShape, lm: TextEncoder | None) -> TaskModel:
     else:
         # a link task's shape has its relation; LinkScorer checks the score name
         head = LinkScorer(dim, [cast(EdgeType, relation)], cast(ScoreKind, shape.score))
+    text_head: nn.Module | None = None
+    if shape.text_head:  # stage lm_task of lmgnn: the LM learns the task on its own first
+        text_head = NodeClassifier(shape.lm_dim, shape.num_classes, shape.dropout) \
+            if shape.head == "NodeClassifier" else \
+            EdgeClassifier(shape.lm_dim, shape.num_classes, shape.dropout)
     return TaskModel(lm if shape.method != "gnn" else None, gnn, head, shape.id_embedding,
-                     shape.lm_dim)
+                     shape.lm_dim, text_head)
 
 
 class TaskModel(nn.Module):
     """Encoder parts + head. ``lm_repr`` / ``gnn_repr`` give representations of a batch."""
 
     def __init__(self, lm: TextEncoder | None, gnn: HeteroGNN | None, head: nn.Module,
-                 id_embedding: dict[str, int] | None = None, dim: int | None = None) -> None:
+                 id_embedding: dict[str, int] | None = None, dim: int | None = None,
+                 text_head: nn.Module | None = None) -> None:
         super().__init__()
-        self.lm, self.gnn, self.head = lm, gnn, head
+        self.lm, self.gnn, self.head, self.text_head = lm, gnn, head, text_head
         # `lm` method only: featureless node types get a learnable vector per _nid
         self.id_embedding = nn.ModuleDict({t: nn.Embedding(n, dim or 1)
                                            for t, n in (id_embedding or {}).items()})

@@ -37,7 +37,7 @@ def save_model(run: RunDir, model: TaskModel, shape: ModelShape, lm: TextEncoder
     run.write_json(MODEL_JSON, {
         "shape": shape.to_dict(),
         "lm": {"dir": LM_DIR if tuned else None, "path": config.lm_path,
-               "pooling": str(config.pooling), "max_length": config.max_length},
+               "pooling": str(config.pooling), "max_length": config.tokens},
         "target": target.to_dict(), "classes": classes, "counts": counts,
         "embedding_state": embedding_state})
 

@@ -7,9 +7,9 @@ update these; they build nothing that reads the graph.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 import neo4j
@@ -19,10 +19,12 @@ from lmgnn.models import LinkScorer, TextEncoder, pick_device
 from lmgnn.models.text_encoder import Pooling
 from lmgnn.sampler.features import feature_stats
 from lmgnn.spec import EdgeType, GraphSpec
-from lmgnn.train import loops
+from lmgnn.train import distributed, loops
 from lmgnn.train.batches import RunSamplers, TaskLoaders
+from lmgnn.train.budget import Deadline, Plan
 from lmgnn.train.cache import VectorCache, base_state
 from lmgnn.train.config import Method, Stage, TrainConfig
+from lmgnn.train.lm_links import text_relations
 from lmgnn.train.model import ModelShape, TaskModel, build_model, model_shape
 from lmgnn.train.runs import RunDir
 from lmgnn.train.task import TaskData
@@ -47,6 +49,19 @@ class RunParts:
     task: loops.TaskSpec
     device: torch.device
     graph_version: str
+    plan: Plan | None = None  # --budget's plan (lmgnn.train.planning)
+    deadlines: dict[str, Deadline] = field(default_factory=dict)  # per stage still to run
+    _link_pairs: dict[EdgeType, torch.Tensor] | None = None
+
+    def link_pairs(self) -> dict[EdgeType, torch.Tensor]:
+        """(2, E) train-visible pairs of every relation with text at both ends: stage
+        lm_links' data (read once: the planner counts them too)."""
+        if self._link_pairs is None:
+            t = self.data.target
+            self._link_pairs = text_relations(self.samplers, self.exclude,
+                                              t.relation if t.kind == "link" else None,
+                                              self.data.pairs.get("train"))
+        return self._link_pairs
     # what a method adds to every checkpoint (lmgnn.train.glem: the model not being trained)
     checkpoint_extra: Callable[[], dict[str, Any]] | None = None
 
@@ -57,7 +72,8 @@ class RunParts:
     @property
     def lm_tuned(self) -> bool:
         """Whether stage lm_links changes the LM before the GNN reads it."""
-        return self.config.method is Method.lmgnn and Stage.lm_links in self.config.stages
+        return self.config.method is Method.lmgnn and bool(
+            {Stage.lm_task, Stage.lm_links} & set(self.config.lmgnn_stages))
 
     def gnn_input_state(self) -> str:
         """The vector-cache state the gnn stage reads."""
@@ -82,10 +98,10 @@ def build_parts(config: TrainConfig, driver: neo4j.Driver, database: str, spec: 
                 run: RunDir, data: TaskData, samplers: RunSamplers, exclude: list[EdgeType],
                 runs_root: Path, graph_version: str) -> RunParts:
     """Fresh modules (seeded by ``config.seed``) over the run's data path."""
-    device = pick_device(config.device)
+    device = distributed.device_for(pick_device(config.device))  # cuda:LOCAL_RANK under torchrun
     torch.manual_seed(config.seed)  # training owns the RNG; inference never reseeds
     lm = TextEncoder.from_pretrained(config.lm_path, pooling=cast(Pooling, str(config.pooling)),
-                                     max_length=config.max_length).to(device)
+                                     max_length=config.tokens).to(device)
     shape = model_shape(spec, config, samplers.counts, data.target, data.num_classes,
                         lm.hidden_size, exclude)
     model = build_model(shape, lm).to(device)

@@ -19,19 +19,21 @@ import torch
 from rich.console import Console
 
 from lmgnn.errors import UserError
+from lmgnn.models import pick_device
 from lmgnn.report.predictions import save_eval_predictions
 from lmgnn.spec_store import graph_version, require_spec
-from lmgnn.train import loops, stages
+from lmgnn.train import distributed, loops, planning, stages
 from lmgnn.train.batches import Role, RunSamplers
 from lmgnn.train.checkpoint import Checkpoint
 from lmgnn.train.config import Method, TrainConfig
 from lmgnn.train.full_rank import full_ranking
 from lmgnn.train.model_files import save_model
 from lmgnn.train.parts import RunParts, build_parts
+from lmgnn.train.resolve import resolve_auto
 from lmgnn.train.runs import RunDir, new_run_id, record_run
 from lmgnn.train.task import excluded_relations, prepare_task, resolve_target
 
-console = Console(stderr=True)
+console = Console(stderr=True, quiet=not distributed.is_main())  # rank 0 speaks
 
 
 @dataclass
@@ -54,6 +56,9 @@ def train(config: TrainConfig, driver: neo4j.Driver, database: str, runs_root: s
         config = TrainConfig.from_dict(run.config["train"], where=f"{run.path}/config.json")
         if (run.path / "summary.json").exists():
             raise UserError(f"run {resume} already finished; start a new run instead")
+    distributed.init(pick_device(config.device))  # a torchrun rank joins its group
+    # `auto` options from the graph (rank 0 reads, every rank gets the same numbers)
+    config = distributed.on_main(lambda: resolve_auto(config, driver, database, spec))
     if config.method in (Method.meta, Method.multitask, Method.probe):
         if resume:
             raise UserError(f"{config.method} runs do not resume: start a new run")
@@ -64,18 +69,20 @@ def train(config: TrainConfig, driver: neo4j.Driver, database: str, runs_root: s
     # everything a user can get wrong is checked before a run dir or (:ModelRun) exists
     exclude = excluded_relations(spec, config.exclude)
     target = resolve_target(spec, config)
-    run_id = run_id or new_run_id(str(config.method))
+    run_id = distributed.broadcast(run_id or new_run_id(str(config.method)))  # rank 0's
     if run is None:
-        RunDir.check_new(runs_root, run_id)
+        distributed.on_main(lambda: RunDir.check_new(runs_root, run_id))
     version = graph_version(driver, database)
     samplers = RunSamplers(driver, database, spec, config, exclude=exclude,
                            target_kind=target.kind, task_relation=target.relation)
-    data = prepare_task(driver, database, spec, config, samplers.counts)
+    # rank 0 writes missing splits and hands the task's seeds to every rank
+    data = distributed.on_main(lambda: prepare_task(driver, database, spec, config,
+                                                    samplers.counts))
     if run is None:
-        run = RunDir.create(runs_root, run_id, {
+        run = distributed.on_main(lambda: RunDir.create(runs_root, run_id, {
             "train": config.to_dict(), "graph": spec.name, "graph_version": version,
             "classes": data.classes, "counts": samplers.counts,
-            "target": data.target.to_dict()})
+            "target": data.target.to_dict()}))
     record_run(driver, database, run.run_id, {
         "method": str(config.method), "task": str(config.task), "target": config.target,
         "status": "running", "path": str(run.path), "seed": config.seed})
@@ -102,6 +109,7 @@ def _mark(parts: RunParts, status: str) -> None:
 
 def _run_stages(parts: RunParts) -> RunResult:
     names = stages.plan_stages(parts.config)
+    names = [s for s in names if _stage_possible(parts, s)]
     ckpt = Checkpoint.load(parts.run)
     first, start_epoch = 0, 0
     if ckpt is not None:
@@ -115,6 +123,11 @@ def _run_stages(parts: RunParts) -> RunResult:
         console.print(f"resuming run {parts.run.run_id} at {where} epoch {start_epoch}")
     results: dict[str, Any] = parts.run.read_json("stages.json") \
         if (parts.run.path / "stages.json").exists() else {}
+    parts.plan = planning.make_plan(parts, names)  # --budget: steps per stage, deadlines
+    if parts.plan is not None:
+        if ckpt is None:
+            planning.announce(parts.plan)
+        parts.deadlines = planning.deadlines(parts.plan, names, first)
     for i in range(first, len(names)):
         stage = names[i]
         resumed = ckpt if (ckpt is not None and i == first) else None
@@ -130,12 +143,32 @@ def _run_stages(parts: RunParts) -> RunResult:
     return _finish(parts, results)
 
 
+def _stage_possible(parts: RunParts, stage: str) -> bool:
+    """lmgnn's LM stages need text where their loss reads it: lm_task on the target node
+    type(s), lm_links on both ends of some relation; without it the stage is skipped."""
+    t, spec = parts.data.target, parts.spec
+    if stage == "lm_task" and parts.config.method is Method.lmgnn:
+        ends = [t.label] if t.kind == "node" else [t.relation[0], t.relation[2]]  # type: ignore[index]
+        if not all(spec.nodes[e].text for e in ends if e):
+            console.print("stage lm_task skipped: the target node type has no text")
+            return False
+    if stage == "lm_links" and not parts.link_pairs():
+        console.print("stage lm_links skipped: no relation has text at both ends")
+        return False
+    return True
+
+
 def _finish(parts: RunParts, stage_rows: dict[str, Any]) -> RunResult:
     """Valid and test metrics of the final model on the fixed evaluation batches (the same
     batches every epoch's validation used), then the model, summary and record."""
-    model, c, t = parts.model, parts.config, parts.data.target
-    if model.gnn is not None and parts.cache.state is None:
+    if parts.model.gnn is not None and parts.cache.state is None:
         parts.refresh_cache(parts.gnn_input_state())
+    distributed.release()
+    return distributed.on_main(lambda: _final(parts, stage_rows))  # rank 0's job
+
+
+def _final(parts: RunParts, stage_rows: dict[str, Any]) -> RunResult:
+    model, c, t = parts.model, parts.config, parts.data.target
     role: Role = "text" if model.gnn is None else "graph"
     results = {}
     for split in ("valid", "test"):
@@ -174,7 +207,7 @@ def _full_ranking(parts: RunParts, role: Role, split: str) -> dict[str, float]:
     if num_dst > c.full_rank_max:
         return {}
     known = torch.cat([p for p in parts.data.pairs.values() if p.numel()], dim=1)
-    return full_ranking(parts.model, parts.samplers[role], parts.cache, parts.device,
+    return full_ranking(parts.model, parts.samplers.evaluation(role), parts.cache, parts.device,
                         t.relation, parts.loaders.eval_pairs(split), known,
                         num_dst, c.batch_size)
 

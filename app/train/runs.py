@@ -28,6 +28,7 @@ import torch
 
 from lmgnn import cypher_files as cypher
 from lmgnn.errors import UserError
+from lmgnn.train import distributed
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
@@ -48,7 +49,9 @@ def check_run_id(run_id: str) -> str:
 @dataclass(frozen=True)
 class RunDir:
     """One run's folder; every write is whole-file (temp file + rename), so a crash mid-write
-    never leaves a truncated config, checkpoint or summary."""
+    never leaves a truncated config, checkpoint or summary. In a distributed run rank 0 owns
+    the folder: the other ranks read it (a shared filesystem across machines) and their
+    writes are no-ops."""
 
     path: Path
 
@@ -90,6 +93,8 @@ class RunDir:
 
     # ---- files --------------------------------------------------------------------------
     def write_json(self, name: str, data: dict[str, Any]) -> None:
+        if not distributed.is_main():
+            return
         tmp = self.path / f".{name}.tmp"
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str), encoding="utf-8")
         tmp.replace(self.path / name)
@@ -102,6 +107,8 @@ class RunDir:
         return self.read_json("config.json")
 
     def log_metrics(self, row: dict[str, Any]) -> None:
+        if not distributed.is_main():
+            return
         with (self.path / "metrics.jsonl").open("a", encoding="utf-8") as f:
             f.write(json.dumps({"time": round(time.time(), 3), **row}, default=float) + "\n")
 
@@ -113,6 +120,8 @@ class RunDir:
                 if line.strip()]
 
     def save_torch(self, name: str, obj: Any) -> None:
+        if not distributed.is_main():
+            return
         target = self.path / name
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp")
@@ -150,7 +159,10 @@ def _flat(props: dict[str, Any]) -> dict[str, Any]:
 
 
 def record_run(driver: neo4j.Driver, database: str, run_id: str, props: dict[str, Any]) -> None:
-    """Create or update the run's `(:ModelRun)` node (idempotent: MERGE on run_id)."""
+    """Create or update the run's `(:ModelRun)` node (idempotent: MERGE on run_id); rank 0's
+    job in a distributed run."""
+    if not distributed.is_main():
+        return
     driver.execute_query(cypher.load("train/run_constraint"), database_=database)
     driver.execute_query(cypher.load("train/record_run"), run_id=run_id, props=_flat(props),
                          database_=database)

@@ -20,31 +20,57 @@ from typing import Any
 import torch
 from rich.console import Console
 
-from lmgnn.train import loops
+from lmgnn.train import distributed, loops, planning
 from lmgnn.train.batches import Role
 from lmgnn.train.checkpoint import Checkpoint
 from lmgnn.train.config import Method, TrainConfig
-from lmgnn.train.lm_links import LinkTextBatches, lm_links_epoch, text_relations
+from lmgnn.train.lm_links import LinkTextBatches, lm_links_epoch
 from lmgnn.train.parts import RunParts
 
-console = Console(stderr=True)
+console = Console(stderr=True, quiet=not distributed.is_main())  # rank 0 speaks
 PRIMARY = {"node": "acc", "edge": "acc", "link": "mrr"}
 MODE: dict[str, loops.Mode] = {"lm_task": "text", "gnn": "cached", "joint": "joint"}
 
 
 def plan_stages(config: TrainConfig) -> list[str]:
-    """Stage names in order: lm -> [lm_task], gnn -> [gnn], lmgnn -> the chosen of lm_links,
-    gnn, joint."""
+    """Stage names in order: lm -> [lm_task], gnn -> [gnn], lmgnn -> ``lmgnn_stages`` (by
+    default lm_task, gnn, joint; lm_links instead of lm_task for link tasks)."""
     if config.method is Method.lm:
         return ["lm_task"]
     if config.method is Method.gnn:
         return ["gnn"]
-    return [s for s in ("lm_links", "gnn", "joint") if s in config.stages]
+    return [str(s) for s in config.lmgnn_stages]
 
 
 def stage_epochs(config: TrainConfig, stage: str) -> int:
-    return {"lm_links": config.stage1_epochs, "joint": config.stage3_epochs}.get(
-        stage, config.epochs)
+    return {"lm_task": config.lm_epochs, "lm_links": config.lm_epochs,
+            "joint": config.joint_epochs}.get(stage, config.epochs)
+
+
+def stage_steps(parts: RunParts, stage: str) -> int | None:
+    """Training steps per epoch: the budget plan's, capped by ``max_steps_per_epoch``
+    (None: the whole train split)."""
+    planned = parts.plan.stage(stage) if parts.plan is not None else None
+    caps = [n for n in (planned.steps_per_epoch if planned else None,
+                        parts.config.max_steps_per_epoch) if n]
+    return min(caps) if caps else None
+
+
+def stage_patience(config: TrainConfig, stage: str) -> int:
+    return config.patience if stage == "gnn" else config.lm_patience
+
+
+def lm_schedule(optimizer: torch.optim.Optimizer, total_steps: int
+                ) -> torch.optim.lr_scheduler.LambdaLR:
+    """LM fine-tuning's usual schedule: linear warm-up over the first 6% of the planned
+    steps (at most 200), then linear decay to a tenth at the planned end."""
+    warm = max(1, min(200, int(0.06 * total_steps)))
+
+    def factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        return max(0.1, 1 - 0.9 * (step - warm) / max(1, total_steps - warm))
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def make_optimizer(parts: RunParts, stage: str) -> torch.optim.Optimizer:
@@ -54,6 +80,8 @@ def make_optimizer(parts: RunParts, stage: str) -> torch.optim.Optimizer:
     lm_params = {id(p) for p in lm.parameters()}
     rest = [p for p in model.parameters() if id(p) not in lm_params]
     if stage == "lm_task":
+        if model.text_head is not None:  # lmgnn: the GNN and its head wait for stage gnn
+            rest = list(model.text_head.parameters())
         return torch.optim.AdamW([{"params": list(lm.parameters()), "lr": c.lm_lr},
                                   {"params": rest, "lr": c.gnn_lr}])
     if stage == "gnn":
@@ -79,12 +107,14 @@ def restore(parts: RunParts, best_state: dict[str, Any]) -> None:
 def checkpoint(parts: RunParts, stage_index: int, next_epoch: int,
                optimizer: torch.optim.Optimizer | None = None, best: float | None = None,
                best_state: dict[str, Any] | None = None, bad: int = 0,
-               summary: dict[str, Any] | None = None) -> None:
+               summary: dict[str, Any] | None = None,
+               scheduler: dict[str, Any] | None = None) -> None:
     Checkpoint(stage_index=stage_index, next_epoch=next_epoch,
                model=parts.model.state_dict(), lm_scorer=parts.lm_scorer.state_dict(),
                cache_state=parts.cache.state, rng=torch.get_rng_state(),
                optimizer=optimizer.state_dict() if optimizer is not None else None,
                best=best, best_state=best_state, bad_epochs=bad, summary=summary,
+               scheduler=scheduler,
                cuda_rng=torch.cuda.get_rng_state_all() if torch.cuda.is_available()
                else None,
                extra=parts.checkpoint_extra() if parts.checkpoint_extra else None
@@ -94,10 +124,8 @@ def checkpoint(parts: RunParts, stage_index: int, next_epoch: int,
 def run_lm_links(parts: RunParts, start_epoch: int, stage_index: int,
                  ckpt: Checkpoint | None) -> dict[str, Any]:
     """Stage lm_links: one checkpoint per epoch; no validation (the task is another)."""
-    c, t = parts.config, parts.data.target
-    relations = text_relations(parts.samplers, parts.exclude,
-                               t.relation if t.kind == "link" else None,
-                               parts.data.pairs.get("train"))
+    c = parts.config
+    relations = parts.link_pairs()
     if not relations:
         console.print("stage lm_links skipped: no relation has text at both ends")
         return {"skipped": 1}
@@ -105,15 +133,25 @@ def run_lm_links(parts: RunParts, start_epoch: int, stage_index: int,
     if ckpt is not None and ckpt.optimizer:
         optimizer.load_state_dict(ckpt.optimizer)
     batches = LinkTextBatches(parts.samplers, relations, c.lm_batch_size, c.seed,
-                              c.max_steps_per_epoch)
+                              stage_steps(parts, "lm_links"))
+    epochs = stage_epochs(c, "lm_links")
+    schedule = lm_schedule(optimizer, epochs * len(batches.plan(0)))
+    if ckpt is not None and ckpt.scheduler:
+        schedule.load_state_dict(ckpt.scheduler)
+    deadline = planning.deadline_of(parts, "lm_links")
     summary: dict[str, Any] = {}
-    for epoch in range(start_epoch, stage_epochs(c, "lm_links")):
-        stats = lm_links_epoch(parts.lm, parts.lm_scorer, batches, optimizer, epoch=epoch,
-                               device=parts.device)
+    step = distributed.wrap(parts.lm, parts.lm_scorer)
+    for epoch in range(start_epoch, epochs):
+        if epoch > start_epoch and deadline.passed():
+            console.print(f"lm_links: budget deadline reached after epoch {epoch - 1}")
+            break
+        stats = distributed.merge_stats(lm_links_epoch(
+            parts.lm, parts.lm_scorer, batches, optimizer, epoch=epoch, device=parts.device,
+            step=step, deadline=deadline, on_step=schedule.step))
         summary = {"stage": "lm_links", "epoch": epoch, "split": "train", **stats.as_dict()}
         parts.run.log_metrics(summary)
         console.print(line(summary))
-        checkpoint(parts, stage_index, epoch + 1, optimizer)
+        checkpoint(parts, stage_index, epoch + 1, optimizer, scheduler=schedule.state_dict())
     return summary
 
 
@@ -126,31 +164,52 @@ def run_supervised(parts: RunParts, stage: str, start_epoch: int, stage_index: i
     c, primary, mode = parts.config, PRIMARY[parts.data.target.kind], MODE[stage]
     role: Role = "text" if mode == "text" else "graph"
     optimizer = make_optimizer(parts, stage)
+    epochs, patience = stage_epochs(c, stage), stage_patience(c, stage)
+    steps = stage_steps(parts, stage)
+    deadline = planning.deadline_of(parts, stage)
+    per_epoch = len(parts.loaders.train(role, start_epoch, joint=mode == "joint", steps=steps))
+    # gnn: halve the learning rate when validation stalls; LM stages: warm-up + linear decay
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="max", factor=0.5, patience=max(1, patience // 3)) \
+        if stage == "gnn" else None
+    schedule = None if stage == "gnn" else lm_schedule(optimizer, epochs * per_epoch)
     best, best_state, bad = -math.inf, None, 0
     summary: dict[str, Any] = {}
     if ckpt is not None and ckpt.optimizer is not None:
         optimizer.load_state_dict(ckpt.optimizer)
+        if ckpt.scheduler:
+            (plateau or schedule).load_state_dict(ckpt.scheduler)  # type: ignore[union-attr]
         best = ckpt.best if ckpt.best is not None else -math.inf
         best_state, bad, summary = ckpt.best_state, ckpt.bad_epochs, ckpt.summary or {}
     elif prior and f"valid_{primary}" in prior:
         best, best_state = prior[f"valid_{primary}"], snapshot(parts)
         summary = {**prior, "stage": stage, "kept": prior.get("stage")}
-    for epoch in range(start_epoch, stage_epochs(c, stage)):
-        if bad >= c.patience:  # stopped early just before an interruption
+    step = distributed.wrap(parts.model)  # DDP in a distributed run
+    for epoch in range(start_epoch, epochs):
+        if bad >= patience:  # stopped early just before an interruption
+            break
+        if epoch > start_epoch and deadline.passed():
+            console.print(f"{stage}: budget deadline reached after epoch {epoch - 1} "
+                          f"(best valid {primary} {best:.4f})")
             break
         t0 = time.perf_counter()
         encoded = _ensure_inputs(parts, stage) if epoch == start_epoch else 0
         enc_s = time.perf_counter() - t0
-        loader = parts.loaders.train(role, epoch, joint=mode == "joint")
-        stats = loops.train_epoch(parts.task, parts.model, loader, mode, parts.cache, optimizer,
-                                  parts.device, len(loader), f"{stage} epoch {epoch}")
-        last = epoch + 1 == stage_epochs(c, stage)
+        loader = parts.loaders.train(role, epoch, joint=mode == "joint", steps=steps)
+        stats = distributed.merge_stats(loops.train_epoch(
+            parts.task, parts.model, loader, mode, parts.cache, optimizer, parts.device,
+            len(loader), f"{stage} epoch {epoch}", step=step, deadline=deadline,
+            on_step=schedule.step if schedule is not None else None))
+        last = epoch + 1 == epochs or deadline.passed()
         if mode == "joint" and ((epoch + 1) % c.refresh_every == 0 or last):
             t_enc = time.perf_counter()  # re-encode with the updated LM: next epoch's inputs
             encoded += parts.refresh_cache(f"{parts.run.run_id}-joint-{epoch + 1}", fresh=True)
             enc_s += time.perf_counter() - t_enc
-        valid = loops.evaluate(parts.task, parts.model, parts.loaders.evaluate(role, "valid"),
-                               parts.cache, parts.device)
+        # rank 0 evaluates the fixed batches (as one process would); every rank gets the
+        # result, so early stopping decides the same everywhere
+        valid = distributed.on_main(lambda: loops.evaluate(
+            parts.task, parts.model, parts.loaders.evaluate(role, "valid"), parts.cache,
+            parts.device, mode="text" if mode == "text" else None))
         row = {"stage": stage, "epoch": epoch, "split": "valid", **stats.as_dict(),
                "encode_seconds": round(enc_s, 3), "texts_encoded": encoded,
                "epoch_seconds": round(time.perf_counter() - t0, 3),
@@ -162,8 +221,11 @@ def run_supervised(parts: RunParts, stage: str, start_epoch: int, stage_index: i
             best, bad, best_state, summary = score, 0, snapshot(parts), row
         else:
             bad += 1
-        checkpoint(parts, stage_index, epoch + 1, optimizer, best, best_state, bad, summary)
-        if bad >= c.patience:
+        if plateau is not None:
+            plateau.step(score)
+        checkpoint(parts, stage_index, epoch + 1, optimizer, best, best_state, bad, summary,
+                   scheduler=(plateau or schedule).state_dict())  # type: ignore[union-attr]
+        if bad >= patience:
             console.print(f"{stage}: early stop after epoch {epoch} "
                           f"(best valid {primary} {best:.4f})")
             break

@@ -15,7 +15,7 @@ from lmgnn.spec import load_spec
 from lmgnn.train import TrainConfig, train
 
 COMMON = dict(max_length=32, hidden=32, batch_size=64, lm_batch_size=32, lm_lr=1e-3, seed=0)
-PER_METHOD = {"lm": dict(epochs=5), "gnn": dict(epochs=15),
+PER_METHOD = {"lm": dict(lm_epochs=5), "gnn": dict(epochs=15),
               "lmgnn": dict(epochs=5, lm_epochs=5, joint_epochs=5)}
 
 

@@ -11,6 +11,8 @@ def _cfg(tiny_lm_dir, **kw) -> TrainConfig:
     base = dict(lm_path=str(tiny_lm_dir), max_length=16, hidden=16, epochs=2, batch_size=32,
                 lm_batch_size=16, fanout=5, num_negatives=8, eval_negatives=20)
     base.update(kw)
+    for stage_epochs in ("lm_epochs", "joint_epochs"):  # LM stages as long as the gnn's
+        base.setdefault(stage_epochs, base["epochs"])
     return TrainConfig(**base)
 
 

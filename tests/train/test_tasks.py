@@ -20,6 +20,8 @@ def _cfg(tiny_lm_dir, **kw) -> TrainConfig:
     base = dict(lm_path=str(tiny_lm_dir), max_length=16, hidden=16, epochs=2, batch_size=32,
                 lm_batch_size=16, fanout=5, num_negatives=8, eval_negatives=20)
     base.update(kw)
+    for stage_epochs in ("lm_epochs", "joint_epochs"):  # LM stages as long as the gnn's
+        base.setdefault(stage_epochs, base["epochs"])
     return TrainConfig(**base)
 
 
@@ -72,8 +74,8 @@ def test_joint_stage_must_beat_stage_2_on_validation(tiny_shop, tiny_lm_dir, tmp
         modes.append(mode)
         return real_train(task, model, batches, mode, *args, **kwargs)
 
-    def joint_always_worse(*args):
-        m = real_eval(*args)
+    def joint_always_worse(*args, **kwargs):
+        m = real_eval(*args, **kwargs)
         return {**m, "acc": -1.0} if modes and modes[-1] == "joint" else m
 
     monkeypatch.setattr(loops, "train_epoch", remember_mode)

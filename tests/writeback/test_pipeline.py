@@ -18,7 +18,8 @@ from lmgnn.writeback.pipeline import WritebackOptions, predict_new, writeback
 def train_run(db, tiny_lm_dir, runs, task: str, method: str = "gnn") -> str:
     target = {"node": "Product.category", "link": "PURCHASED", "edge": "PURCHASED"}[task]
     config = TrainConfig(method=method, task=task, target=target, lm_path=str(tiny_lm_dir),
-                         max_length=16, hidden=16, epochs=1, batch_size=32, lm_batch_size=16,
+                         max_length=16, hidden=16, epochs=1, lm_epochs=1, joint_epochs=1,
+                         batch_size=32, lm_batch_size=16,
                          fanout=5, num_negatives=8, eval_negatives=20, device="cpu")
     return train(config, db.driver, db.database, runs).run_id
 
