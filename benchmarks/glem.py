@@ -44,6 +44,25 @@ def _ms(values: list[float], digits: int = 4) -> str:
     return f"{statistics.mean(values):.{digits}f} ± {sd:.{digits}f}"
 
 
+def truncated_lm(root: Path, layers: int) -> str:
+    """The packaged all-MiniLM-L6-v2 cut to its first ``layers`` transformer layers (saved
+    once under ``root``): a pretrained LM cheap enough for 3 seeds of every method on a
+    shared 2-core machine."""
+    from transformers import AutoModel, AutoTokenizer
+
+    from lmgnn.models.text_encoder import default_model_dir
+
+    out = root / f"minilm-{layers}-layers"
+    if not (out / "config.json").is_file():
+        model = AutoModel.from_pretrained(str(default_model_dir()), local_files_only=True)
+        model.encoder.layer = model.encoder.layer[:layers]
+        model.config.num_hidden_layers = layers
+        model.save_pretrained(str(out))
+        AutoTokenizer.from_pretrained(str(default_model_dir()), local_files_only=True
+                                      ).save_pretrained(str(out))
+    return str(out)
+
+
 def _glem_rows(path: Path) -> list[dict[str, Any]]:
     rows = [json.loads(x) for x in (path / "metrics.jsonl").read_text().splitlines() if x]
     return [r for r in rows if r.get("stage") == "glem"]
@@ -58,11 +77,23 @@ def main() -> None:
     p.add_argument("--runs-dir", default="runs/benchmarks")
     p.add_argument("--out", help="also write the results as JSON here")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--tables", metavar="JSON", help="only print the tables of a finished or "
+                   "partial --out file")
+    p.add_argument("--lm-layers", type=int, default=0,
+                   help="use the packaged MiniLM's first N layers (0: the whole LM)")
     args = p.parse_args()
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
     extra = {k: _value(v) for k, v in (kv.split("=", 1) for kv in args.set)}
+    if args.lm_layers:
+        Path(args.runs_dir).mkdir(parents=True, exist_ok=True)
+        extra["lm_path"] = truncated_lm(Path(args.runs_dir), args.lm_layers)
     methods, seeds = args.methods.split(","), [int(s) for s in args.seeds.split(",")]
     runs: dict[str, list[dict[str, Any]]] = {m: [] for m in methods}
+    if args.tables:
+        saved = json.loads(Path(args.tables).read_text())
+        tables(saved["target"], saved["exclude"], saved["seeds"], saved["options"],
+               saved["lm_layers"], saved["runs"])
+        return
     with connect() as (driver, db):
         for seed in seeds:
             for method in methods:
@@ -78,8 +109,19 @@ def main() -> None:
                 runs[method].append(item)
                 print(f"# {method} seed {seed}: {r.run_id} test acc {r.test.get('acc'):.4f} "
                       f"({item['seconds']:.0f} s)", flush=True)
-    print(f"\n## node {args.target} (excluded: {', '.join(args.exclude) or '-'}); seeds {seeds};"
-          f" options {extra}\n")
+                if args.out:  # after every run: a cut-off benchmark keeps what it measured
+                    Path(args.out).write_text(json.dumps(
+                        {"target": args.target, "exclude": args.exclude, "seeds": seeds,
+                         "options": extra, "lm_layers": args.lm_layers, "runs": runs},
+                        indent=2, default=str))
+    tables(args.target, args.exclude, seeds, extra, args.lm_layers, runs)
+
+
+def tables(target: str, exclude: list[str], seeds: list[int], extra: dict[str, Any],
+           lm_layers: int, runs: dict[str, list[dict[str, Any]]]) -> None:
+    methods = [m for m in runs if runs[m]]
+    print(f"\n## node {target} (excluded: {', '.join(exclude) or '-'}); seeds {seeds};"
+          f" options {extra}; LM layers {lm_layers or 'all'}\n")
     print("| method | test acc | test macro-F1 | wall s per run |\n|---|---|---|---|")
     for m in methods:
         if m == "glem":
@@ -109,9 +151,6 @@ def main() -> None:
                   f"{' / '.join(pseudo)} | "
                   f"{_ms([sum(s['seconds'] for s in steps) for steps in per], 0)} | "
                   f"{_ms([sum(s['texts_encoded'] for s in steps) for steps in per], 0)} |")
-    if args.out:
-        Path(args.out).write_text(json.dumps({"options": extra, "seeds": seeds, "runs": runs},
-                                             indent=2, default=str))
 
 
 if __name__ == "__main__":
