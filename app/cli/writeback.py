@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -50,9 +51,13 @@ def writeback(
     glem_model: GlemModelOpt = "gnn",
     runs: RunsOpt = None,
     uri: UriOpt = None, user: UserOpt = None, database: DatabaseOpt = None,
+    nproc: Annotated[int, typer.Option(
+        "--nproc", min=1, help="processes scoring disjoint node ranges in parallel "
+        "(torch.distributed; across machines: `torchrun ... -m lmgnn writeback ...`)")] = 1,
 ) -> None:
     """Write a run's predictions into Neo4j: classes + probabilities, embeddings with vector
     indexes, top-k predicted links, edge classes. Re-running replaces them; safe to interrupt."""
+    from lmgnn.train import distributed
     from lmgnn.writeback import delete_run, keep_last_runs
     from lmgnn.writeback.pipeline import WritebackOptions
     from lmgnn.writeback.pipeline import writeback as run_writeback
@@ -63,15 +68,20 @@ def writeback(
     options = WritebackOptions(top_k=top_k, embeddings=embeddings, distribution=distribution,
                                batch_size=batch_size, batch_rows=batch_rows, device=device,
                                sampler=str(sampler), glem_model=glem_model)
+    if nproc > 1 and not distributed.launched():
+        distributed.launch(nproc, sys.argv[1:])
+        return
+    main = distributed.is_main()  # a rank of `--nproc N`: only rank 0 deletes, keeps, prints
     with connect(load_settings(uri=uri, user=user, database=database)) as (driver, db):
         spec = require_spec(driver, db)
-        if delete:
+        if delete and main:
             done = delete_run(driver, db, spec, delete)
             console.print(f"deleted {len(done.outputs)} output(s) of run {delete}", markup=False)
         if run:
-            stats = run_writeback(driver, db, runs_dir(runs), run, options)
-            console.print(_stats_table(run, stats))
-        if keep is not None:
+            stats = run_writeback(driver, db, runs_dir(runs), run, options, progress=main)
+            if main:
+                console.print(_stats_table(run, stats))
+        if keep is not None and main:
             done = keep_last_runs(driver, db, spec, keep)
             console.print(f"retention: kept the last {keep} run(s); deleted predictions of "
                           f"{', '.join(done.runs) or 'none'}", markup=False)

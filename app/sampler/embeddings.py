@@ -144,7 +144,7 @@ class Neo4jEmbeddings:
 def fill_embeddings(cache: EmbeddingCache, texts: Callable[[str, torch.Tensor], list[str]],
                     encode: Callable[[list[str]], torch.Tensor], spec: GraphSpec,
                     counts: dict[str, int], *, batch_size: int = 256, page: int = 8192,
-                    progress: bool = True) -> int:
+                    progress: bool = True, rank: int = 0, world_size: int = 1) -> int:
     """Encode and store every text node that lacks a vector for ``cache.lm_state``.
 
     Walks each label's ``_nid`` range in pages of ``page``: asks the cache which of the page
@@ -152,6 +152,8 @@ def fill_embeddings(cache: EmbeddingCache, texts: Callable[[str, torch.Tensor], 
     of ``batch_size`` and stores each chunk as soon as it is encoded. Nothing whole-graph is
     held, and an interrupted fill continues where it stopped (stored vectors are not missing).
     Returns the number of vectors computed (0 when the cache is complete).
+    ``rank`` / ``world_size``: this process fills only every ``world_size``-th page, from page
+    ``rank`` (data-parallel processes split the LM work; each page is one process's).
     """
     done = 0
     with Progress(*Progress.get_default_columns(), TextColumn("{task.fields[encoded]}"),
@@ -161,7 +163,7 @@ def fill_embeddings(cache: EmbeddingCache, texts: Callable[[str, torch.Tensor], 
             if not node.text or not n:
                 continue
             task = bar.add_task(f"embed {label}", total=n, encoded="")
-            for lo in range(0, n, page):
+            for lo in range(rank * page, n, page * world_size):
                 todo = cache.missing(label, torch.arange(lo, min(n, lo + page)))
                 for chunk in torch.split(todo, batch_size) if todo.numel() else ():
                     cache.put(label, chunk, encode(texts(label, chunk)))

@@ -27,11 +27,12 @@ from torch import Tensor
 
 from lmgnn import cypher_files as cypher
 from lmgnn.errors import UserError
-from lmgnn.models import LinkScorer, autocast, to_device
+from lmgnn.models import LinkScorer, autocast, pick_device, to_device
 from lmgnn.sampler import EdgeLoader, edge_seeds
 from lmgnn.sampler.base import NeighbourSampler
 from lmgnn.spec import EdgeType, GraphSpec
 from lmgnn.spec_store import require_spec
+from lmgnn.train import distributed
 from lmgnn.train.batches import RunSamplers
 from lmgnn.train.cache import InferenceVectors, VectorCache
 from lmgnn.train.config import Backend
@@ -94,7 +95,9 @@ def load_run(driver: neo4j.Driver, database: str, runs_root: str | Path, run_id:
              ) -> LoadedRun:
     """Rebuild a finished run's model from its directory; open its data path on the graph.
     ``glem_model``: which model of a glem run predicts, ``gnn`` (the run's model) or ``lm``
-    (GLEM-LM in ``glem_lm/``: text only, inductive for new nodes)."""
+    (GLEM-LM in ``glem_lm/``: text only, inductive for new nodes).
+    A torchrun rank joins its process group here (``lmgnn writeback --nproc N``)."""
+    distributed.init(pick_device(device))
     run = RunDir.open(Path(runs_root), run_id)
     if not (run.path / "summary.json").is_file():
         raise UserError(f"run {run_id} has not finished (no summary.json in {run.path}): "
@@ -104,7 +107,8 @@ def load_run(driver: neo4j.Driver, database: str, runs_root: str | Path, run_id:
     if spec.name != graph:
         raise UserError(f"run {run_id} was trained on graph {graph!r}, but the database holds "
                         f"{spec.name!r}")
-    loaded = load_model(_model_dir(run, glem_model), device=device)
+    loaded = load_model(_model_dir(run, glem_model),
+                        device=str(distributed.device_for(pick_device(device))))
     # the name as given: RunSamplers reads it through str() and make_sampler checks it
     config = dataclasses.replace(loaded.config, sampler=cast(Backend, sampler))
     samplers = RunSamplers(driver, database, spec, config,
@@ -132,6 +136,7 @@ def _model_dir(run: RunDir, glem_model: str) -> Path:
         raise UserError(f"run {run.run_id} is not a glem run: --glem-model lm is for glem runs")
     from lmgnn.train.glem import LM_DIR
     return run.path / LM_DIR
+
 
 def _check_featureless(spec: GraphSpec, trained: dict[str, int], now: dict[str, int],
                        run_id: str) -> None:
@@ -163,6 +168,7 @@ def edge_class_batches(loaded: LoadedRun, batch_size: int = 512) -> Iterator[Edg
     relation = _task_relation(loaded, "edge")
     seeds = edge_seeds(loaded.driver, loaded.database, loaded.spec, relation)
     pairs = torch.unique(seeds.pairs, dim=1)  # parallel edges: once
+    pairs = distributed.shard(pairs)  # distributed: this rank's contiguous slice
     src_t, _, dst_t = relation
     model, device = loaded.loaded.model, loaded.device
     loader = EdgeLoader(loaded.sampler, relation, pairs[0], pairs[1], batch_size=batch_size,

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from torch import Tensor
 
 from lmgnn.errors import UserError
+from lmgnn.train import distributed
 from lmgnn.writeback.batches import EmbeddingBatch, LinkBatch, NodeClassBatch, top_class
 from lmgnn.writeback.inference import (
     LoadedRun,
@@ -107,6 +108,7 @@ def _run(driver: neo4j.Driver, database: str, loaded: LoadedRun, o: WritebackOpt
             classify = target.kind == "node" and target.label == label
             if not nids.numel() or not (classify or o.embeddings):
                 continue
+            nids = distributed.shard(nids)  # distributed: this rank's contiguous node range
             sinks: list[tuple[str, Sink]] = []
             if write and classify:
                 sinks.append(("class", NodeClassSink(
@@ -149,6 +151,7 @@ def _links(driver: neo4j.Driver, database: str, loaded: LoadedRun, o: WritebackO
     sources = loaded.new_nodes(src_t) if only_new else torch.arange(loaded.counts[src_t])
     if not sources.numel():
         return []
+    sources = distributed.shard(sources)
     job = bar.add_task(f"{src_t}: top-{o.top_k} links", total=int(sources.numel()))
 
     def batches() -> Iterator[LinkBatch]:
@@ -198,4 +201,5 @@ def _collect_classes(collect: Callable[[Prediction], None], loaded: LoadedRun, l
 
 def _progress(show: bool) -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), disable=not show, transient=True)
+                    TimeElapsedColumn(), disable=not (show and distributed.is_main()),
+                    transient=True)

@@ -40,6 +40,7 @@ import numpy as np
 from lmgnn import cypher_files as cypher
 from lmgnn.errors import UserError
 from lmgnn.spec import NID, EdgeType, GraphSpec
+from lmgnn.train import distributed
 from lmgnn.writeback import manifest, naming
 from lmgnn.writeback.batches import (
     EdgeClassBatch,
@@ -148,9 +149,14 @@ class Sink:
     # -- the protocol --
     def __enter__(self) -> Sink:
         self._started = time.perf_counter()
-        manifest.ensure_schema(self.driver, self.database)
-        self._was, self._count_before = manifest.begin_output(
-            self.driver, self.database, self.run_id, self.output_id, self.kind, self.props)
+
+        def begin() -> tuple[str | None, int]:
+            manifest.ensure_schema(self.driver, self.database)
+            return manifest.begin_output(self.driver, self.database, self.run_id,
+                                         self.output_id, self.kind, self.props)
+
+        # distributed writeback: rank 0 opens the output before any rank writes to it
+        self._was, self._count_before = distributed.on_main(begin)
         self._session = self.driver.session(database=self.database)
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="lmgnn-writeback") \
             if self.threads > 1 else None
@@ -173,22 +179,40 @@ class Sink:
                     self._flush()
                 while self._pending:
                     self._collect_one()
-                if not self.append:
-                    self._remove_leftovers()
-                before = time.perf_counter()
-                self.before_finish()
-                finishing = time.perf_counter() - before
-                manifest.finish_output(self.driver, self.database, self.output_id)
-                self.stats = WriteStats(self.output_id, self._items, self._transactions,
-                                        time.perf_counter() - self._started,
-                                        finishing if self.kind == "embedding" else 0.0,
-                                        self._removed)
+                if self._gather_ranks():  # rank 0 (or the only process) finishes the output
+                    if not self.append:
+                        self._remove_leftovers()
+                    before = time.perf_counter()
+                    self.before_finish()
+                    finishing = time.perf_counter() - before
+                    manifest.finish_output(self.driver, self.database, self.output_id)
+                    self.stats = WriteStats(self.output_id, self._items, self._transactions,
+                                            time.perf_counter() - self._started,
+                                            finishing if self.kind == "embedding" else 0.0,
+                                            self._removed)
+                distributed.barrier()  # every rank returns once the output is complete
         finally:
             if self._pool is not None:  # batches in flight land (whole) before we return
                 self._pool.shutdown(wait=True)
             self._pending.clear()
             if self._session is not None:
                 self._session.close()
+
+    def _gather_ranks(self) -> bool:
+        """Distributed writeback: each rank wrote its own slice (the manifest count is exact,
+        every batch added its own); rank 0 receives what every rank wrote (ids, items,
+        transactions) and alone finishes the output. True on the rank that finishes it."""
+        parts = distributed.gather_to_main((self._items, self._transactions,
+                                            self._written.tobytes()))
+        if parts is None:
+            return False
+        if len(parts) > 1:
+            self._items = sum(p[0] for p in parts)
+            self._transactions = sum(p[1] for p in parts)
+            self._written = array("q")
+            for p in parts:
+                self._written.frombytes(p[2])
+        return True
 
     def _flush(self) -> None:
         rows, self._buffer, self._load = self._buffer, [], 0
