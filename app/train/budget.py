@@ -36,6 +36,8 @@ Clock = Callable[[], float]
 LM_STAGES = ("lm_task", "lm_links", "joint")
 SHARES = {"lm_task": 0.5, "lm_links": 0.5, "gnn": 0.15, "joint": 0.35}
 RESERVE = 0.1  # of the budget: snapshot, final evaluation, saving, the noise of a shared box
+MAX_ENCODE_SHARE = 0.5  # an LM stage is dropped when re-encoding after it costs more
+JOINT_MIN_REFRESHES = 1.25  # the joint stage is dropped when its share pays less than this
 REFRESH_SHARE = 1 / 3  # of the joint stage's time, at most, for its cache refreshes
 GNN_STEP_GUESS = 0.25  # a joint step's GNN part, as a fraction of its LM part (until measured)
 
@@ -116,6 +118,8 @@ class Plan:
     rates: Rates
     encode_s: float  # one full cache encode
     stages: list[StagePlan] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # stage -> why the budget drops it
+    warnings: list[str] = field(default_factory=list)
 
     def stage(self, name: str) -> StagePlan | None:
         return next((s for s in self.stages if s.stage == name), None)
@@ -139,7 +143,9 @@ class Plan:
     def from_dict(cls, data: dict[str, Any]) -> Plan:
         return cls(budget_s=data["budget_s"], rates=Rates(**data["rates"]),
                    encode_s=data["encode_s"],
-                   stages=[StagePlan(**s) for s in data["stages"]])
+                   stages=[StagePlan(**s) for s in data["stages"]],
+                   skipped=dict(data.get("skipped", {})),
+                   warnings=list(data.get("warnings", [])))
 
     def describe(self) -> list[str]:
         lines = [f"plan for a {self.budget_s / 60:.1f}-minute budget (LM {self.rates.train:.0f}"
@@ -155,20 +161,44 @@ class Plan:
                 continue
             lines.append(f"  {s.stage}: {what}, about {s.seconds / 60:.1f} min"
                          + (f" ({s.note})" if s.note else ""))
+        lines += [f"  {stage}: skipped ({why})" for stage, why in self.skipped.items()]
+        lines += [f"  warning: {w}" for w in self.warnings]
         return lines
 
 
 def plan_run(work: Sequence[StageWork], rates: Rates, text_nodes: int, budget_s: float,
              *, base_cached: bool = True, refresh_every: int = 1) -> Plan:
-    """Steps per stage that fit ``budget_s`` (see the module docstring)."""
+    """Steps per stage that fit ``budget_s`` (see the module docstring). Stages the budget
+    cannot pay for are dropped, with the reason: an LM stage whose re-encode alone would take
+    over half the budget (the GNN then reads the packaged LM's vectors), a joint stage whose
+    share does not pay for one cache refresh."""
     encode_s = text_nodes / max(rates.infer, 1e-9)
     usable = budget_s * (1 - RESERVE)
-    fixed = sum(w.encodes for w in work) * encode_s
-    if not base_cached and any(w.stage == "gnn" for w in work) and \
-            not any(w.stage in ("lm_task", "lm_links") for w in work):
-        fixed += encode_s  # the packaged LM's vectors, encoded once and kept for later runs
-    left = max(usable - fixed, 0.0)
-    total_share = sum(SHARES[w.stage] for w in work) or 1.0
+    work, skipped, warnings = list(work), {}, []
+    first = [w for w in work if w.stage in ("lm_task", "lm_links")]
+    if first and any(w.stage == "gnn" for w in work) and encode_s > usable * MAX_ENCODE_SHARE:
+        for w in first:
+            skipped[w.stage] = (f"encoding the {text_nodes:,} texts again after it would take "
+                                f"{encode_s / 60:.0f} min, over half the budget; the GNN "
+                                "reads the packaged LM's vectors")
+        work = [replace(w, encodes=0) for w in work if w not in first]
+    while True:
+        fixed = sum(w.encodes for w in work) * encode_s
+        if not base_cached and any(w.stage == "gnn" for w in work) and \
+                not any(w.stage in ("lm_task", "lm_links") for w in work):
+            fixed += encode_s  # the packaged LM's vectors, encoded once, kept for later runs
+        left = max(usable - fixed, 0.0)
+        total_share = sum(SHARES[w.stage] for w in work) or 1.0
+        joint = next((w for w in work if w.stage == "joint"), None)
+        if joint is None or len(work) == 1 or \
+                left * SHARES["joint"] / total_share >= JOINT_MIN_REFRESHES * encode_s:
+            break
+        skipped["joint"] = (f"one cache refresh takes {encode_s / 60:.0f} min, more than the "
+                            "stage's share of the budget pays for")
+        work = [w for w in work if w is not joint]
+    if fixed > usable:
+        warnings.append(f"the cache encodes alone take {fixed / 60:.0f} min, beyond the "
+                        "budget (vectors of the packaged LM are kept for later runs)")
     plans = []
     for w in work:
         share = left * SHARES[w.stage] / total_share
@@ -179,7 +209,7 @@ def plan_run(work: Sequence[StageWork], rates: Rates, text_nodes: int, budget_s:
             plans.append(_plan_joint(w, rates, share, encode_s, refresh_every))
         else:
             plans.append(_plan_lm(w, rates, share, extra))
-    return Plan(budget_s, rates, encode_s, plans)
+    return Plan(budget_s, rates, encode_s, plans, skipped, warnings)
 
 
 def _step_seconds(w: StageWork, rates: Rates) -> float:

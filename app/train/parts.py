@@ -23,7 +23,7 @@ from lmgnn.train import distributed, loops
 from lmgnn.train.batches import RunSamplers, TaskLoaders
 from lmgnn.train.budget import Deadline, Plan
 from lmgnn.train.cache import VectorCache, base_state
-from lmgnn.train.config import Method, Stage, TrainConfig
+from lmgnn.train.config import Method, TrainConfig
 from lmgnn.train.lm_links import text_relations
 from lmgnn.train.model import ModelShape, TaskModel, build_model, model_shape
 from lmgnn.train.runs import RunDir
@@ -50,6 +50,7 @@ class RunParts:
     device: torch.device
     graph_version: str
     plan: Plan | None = None  # --budget's plan (lmgnn.train.planning)
+    stage_names: list[str] | None = None  # the stages this run runs, in order (the runner's)
     deadlines: dict[str, Deadline] = field(default_factory=dict)  # per stage still to run
     _link_pairs: dict[EdgeType, torch.Tensor] | None = None
 
@@ -71,9 +72,13 @@ class RunParts:
 
     @property
     def lm_tuned(self) -> bool:
-        """Whether stage lm_links changes the LM before the GNN reads it."""
-        return self.config.method is Method.lmgnn and bool(
-            {Stage.lm_task, Stage.lm_links} & set(self.config.lmgnn_stages))
+        """Whether an LM stage (lm_task, lm_links) changes the LM before the GNN reads it:
+        of the stages the run really runs (``stage_names``, once the runner set them)."""
+        if self.config.method is not Method.lmgnn:
+            return False
+        names = self.stage_names if self.stage_names is not None else \
+            [str(s) for s in self.config.lmgnn_stages]
+        return bool({"lm_task", "lm_links"} & set(names))
 
     def gnn_input_state(self) -> str:
         """The vector-cache state the gnn stage reads."""

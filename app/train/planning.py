@@ -13,6 +13,7 @@ from rich.console import Console
 
 from lmgnn.train import distributed
 from lmgnn.train.budget import NO_DEADLINE, Deadline, Plan, StageWork, measure_rates, plan_run
+from lmgnn.train.cache import base_state
 from lmgnn.train.parts import RunParts
 
 console = Console(stderr=True)
@@ -59,7 +60,7 @@ def _new_plan(parts: RunParts, stages: list[str]) -> Plan | None:
     rates = measure_rates(parts.lm, texts, c.lm_batch_size) if texts else None
     if rates is None:  # no text in the graph: nothing for the LM to do
         return None
-    base_cached = parts.cache.has(parts.gnn_input_state()) if not parts.lm_tuned else False
+    base_cached = parts.cache.has(base_state(c, parts.graph_version))
     plan = plan_run([stage_work(parts, s) for s in stages], rates,
                     sum(parts.cache.counts.values()), c.budget * 60,
                     base_cached=base_cached, refresh_every=c.refresh_every)

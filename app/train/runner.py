@@ -34,6 +34,8 @@ from lmgnn.train.runs import RunDir, new_run_id, record_run
 from lmgnn.train.task import excluded_relations, prepare_task, resolve_target
 
 console = Console(stderr=True, quiet=not distributed.is_main())  # rank 0 speaks
+# methods whose own loops (EM rounds, episodes, probes) are not data-parallel yet
+SINGLE_PROCESS = (Method.glem, Method.meta, Method.multitask, Method.probe)
 
 
 @dataclass
@@ -57,6 +59,9 @@ def train(config: TrainConfig, driver: neo4j.Driver, database: str, runs_root: s
         if (run.path / "summary.json").exists():
             raise UserError(f"run {resume} already finished; start a new run instead")
     distributed.init(pick_device(config.device))  # a torchrun rank joins its group
+    if distributed.launched() and config.method in SINGLE_PROCESS:
+        raise UserError(f"method {config.method} trains in one process for now (its loops "
+                        "do not use lmgnn.train.distributed yet): run it without --nproc")
     # `auto` options from the graph (rank 0 reads, every rank gets the same numbers)
     config = distributed.on_main(lambda: resolve_auto(config, driver, database, spec))
     if config.method in (Method.meta, Method.multitask, Method.probe):
@@ -109,7 +114,11 @@ def _mark(parts: RunParts, status: str) -> None:
 
 def _run_stages(parts: RunParts) -> RunResult:
     names = stages.plan_stages(parts.config)
-    names = [s for s in names if _stage_possible(parts, s)]
+    parts.stage_names = names = [s for s in names if _stage_possible(parts, s)]
+    # --budget: steps per stage, deadlines; stages the budget cannot pay for are dropped
+    parts.plan = planning.make_plan(parts, names)
+    if parts.plan is not None:
+        parts.stage_names = names = [s for s in names if s not in parts.plan.skipped]
     ckpt = Checkpoint.load(parts.run)
     first, start_epoch = 0, 0
     if ckpt is not None:
@@ -123,7 +132,6 @@ def _run_stages(parts: RunParts) -> RunResult:
         console.print(f"resuming run {parts.run.run_id} at {where} epoch {start_epoch}")
     results: dict[str, Any] = parts.run.read_json("stages.json") \
         if (parts.run.path / "stages.json").exists() else {}
-    parts.plan = planning.make_plan(parts, names)  # --budget: steps per stage, deadlines
     if parts.plan is not None:
         if ckpt is None:
             planning.announce(parts.plan)

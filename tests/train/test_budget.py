@@ -87,7 +87,7 @@ def test_the_plan_scales_with_the_budget_and_round_trips() -> None:
 
 
 def test_a_budget_too_small_still_plans_one_step_and_says_so() -> None:
-    plan = plan_run(ARXIV_LIKE, CPU, text_nodes=30_000, budget_s=60)
+    plan = plan_run(ARXIV_LIKE, CPU, text_nodes=1_000, budget_s=60)
     lm = plan.stage("lm_task")
     assert lm is not None and lm.steps_per_epoch == 1 and "too small" in lm.note
 
@@ -99,3 +99,21 @@ def test_deadline_on_a_fake_clock() -> None:
     assert not deadline.passed()  # reads 3.0
     assert deadline.passed()  # reads 4.0
     assert not Deadline.after(None, clock).passed()
+
+
+def test_stages_the_budget_cannot_pay_for_are_dropped_with_the_reason() -> None:
+    overloaded = Rates(train=1.0, infer=5.0)  # measured on a machine at load 15
+    plan = plan_run(ARXIV_LIKE, overloaded, text_nodes=30_000, budget_s=45 * 60,
+                    base_cached=True)
+    assert [s.stage for s in plan.stages] == ["gnn"]
+    assert set(plan.skipped) == {"lm_task", "joint"}
+    assert "over half the budget" in plan.skipped["lm_task"]
+    assert "refresh" in plan.skipped["joint"]
+    gnn = plan.stage("gnn")
+    assert gnn is not None and gnn.seconds == pytest.approx(45 * 60 * (1 - RESERVE))
+    assert not plan.warnings  # the packaged LM's vectors are cached: nothing to encode
+    uncached = plan_run(ARXIV_LIKE, overloaded, text_nodes=30_000, budget_s=45 * 60,
+                        base_cached=False)
+    assert uncached.warnings and "beyond the budget" in uncached.warnings[0]
+    assert any("skipped" in line for line in uncached.describe())
+    assert Plan.from_dict(uncached.to_dict()) == uncached
