@@ -11,6 +11,7 @@ with gradients). Batches come from the run's loaders (``lmgnn.train.batches``): 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -200,8 +201,8 @@ def train_epoch(task: TaskSpec, model: TaskModel, batches: Iterable[HeteroData],
         job = bar.add_task(description, total=total, rate="")
         for batch in batches:
             batch = to_device(batch, device)
-            loss, seeds, texts = run(lambda b=batch: _batch_loss(task, b, mode, model, cache,
-                                                                 device))
+            loss, seeds, texts = run(functools.partial(_batch_loss, task, batch, mode, model,
+                                                       cache, device))
             if loss is None:
                 continue
             optimizer_step(loss, model.parameters(), optimizer, description, stats.steps)

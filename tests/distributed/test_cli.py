@@ -49,6 +49,9 @@ def test_two_processes_match_one_with_the_same_global_batch(shop, tiny_lm_dir, t
     assert ra[0]["steps"] == rb[0]["steps"]  # 2 ranks x 16 seeds = 32 seeds per step
     assert abs(ra[0]["loss"] - rb[0]["loss"]) <= LOSS_TOLERANCE * ra[0]["loss"]
     sa, sb = (json.loads((p / "summary.json").read_text()) for p in (a, b))
+    print(f"loss {ra[0]['loss']:.4f} vs {rb[0]['loss']:.4f}; valid acc {sa['valid']['acc']:.4f}"
+          f" vs {sb['valid']['acc']:.4f}; test acc {sa['test']['acc']:.4f} vs "
+          f"{sb['test']['acc']:.4f}")
     assert abs(sa["valid"]["acc"] - sb["valid"]["acc"]) <= ACC_TOLERANCE
     assert abs(sa["test"]["acc"] - sb["test"]["acc"]) <= ACC_TOLERANCE
     assert sa["test"]["count"] == sb["test"]["count"]  # rank 0 evaluated every test item
@@ -56,7 +59,8 @@ def test_two_processes_match_one_with_the_same_global_batch(shop, tiny_lm_dir, t
     assert [r["status"] for r in records] == ["finished", "finished"]
 
 
-def test_an_interrupted_two_process_run_resumes(shop, tiny_lm_dir, tmp_path) -> None:
+def test_an_interrupted_two_process_run_resumes_with_another_n(shop, tiny_lm_dir, tmp_path
+                                                                ) -> None:
     runs = tmp_path / "runs"
     epochs = 12
     args = _args(tiny_lm_dir, runs, "--epochs", str(epochs), "--patience", str(epochs),
@@ -82,7 +86,8 @@ def test_an_interrupted_two_process_run_resumes(shop, tiny_lm_dir, tmp_path) -> 
     assert not (run / "summary.json").exists()
     stopped_at = max(r["epoch"] for r in _rows(run) if r.get("stage") == "gnn")
     assert stopped_at < epochs - 1
-    again = lmgnn(shop, "train", "--resume", run.name, "--nproc", "2", "--runs-dir", str(runs))
+    # another N: the checkpoint does not depend on the processes that wrote it
+    again = lmgnn(shop, "train", "--resume", run.name, "--nproc", "1", "--runs-dir", str(runs))
     assert again.returncode == 0, again.stderr[-3000:]
     assert "resuming run" in again.stderr
     epochs_logged = {r["epoch"] for r in _rows(run) if r.get("stage") == "gnn"}
