@@ -321,6 +321,9 @@ class Glem:
         gnn_state = self.lm_state(last_gnn.index)
         if gnn_state != p.cache.state:  # the last step was an E-step: the GNN's own vectors
             p.refresh_cache(gnn_state)
+        for s in self.steps:  # earlier E-steps' vectors: read by nothing any more
+            if s.model == "lm" and s.round and self.lm_state(s.index + 1) != gnn_state:
+                p.cache.drop(self.lm_state(s.index + 1))
         self.save_lm()
         rounds = self.per_round()
         record_run(p.driver, p.database, p.run.run_id, {"glem": rounds})

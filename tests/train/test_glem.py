@@ -93,6 +93,9 @@ def test_glem_end_to_end_resumed(shop, tiny_lm_dir, tmp_path, monkeypatch) -> No
         assert labels.store.missing("Product", torch.arange(n)).numel() == n - len(others)
     e_step = steps[2]
     assert 0 < e_step["pseudo_labels"] <= len(others) and e_step["texts_encoded"] == n + 160
+    # the vector cache keeps the base state and the final GNN's, not round 1's
+    states = sorted(d.name for d in (runs / ".embeddings").iterdir())
+    assert "g1-glem-lm4" in states and "g1-glem-lm2" not in states and len(states) == 2
     # (:ModelRun) records every round of both models
     rec = shop.run("MATCH (r:ModelRun {run_id: $id}) RETURN r", id=result.run_id)[0]["r"]
     assert json.loads(rec["glem_lm_valid_acc"]) == rounds["lm_valid_acc"]
