@@ -14,6 +14,13 @@ the output's count in the manifest, so the count is always what the graph holds.
   item is the old or the new one until the swap is done ('complete');
 - an interrupted writeback leaves whole transactions only; a re-run completes it, and never
   duplicates anything;
+- the swap is per item, not per run, and that is enough for a re-run on the same graph: a
+  run's inference is deterministic (seeded sampling, eval mode, the run's weights), so old
+  and new items are the same values and a re-write killed anywhere leaves the complete run
+  (tests/faults/test_writeback_faults.py). A run-level swap would need either one
+  transaction over every item of the run (server heap growing with the run) or readers that
+  take property names from the manifest instead of the fixed ``naming`` ones; so after the
+  graph changed, items are old or new until the re-write completes ('rewriting');
 - ``append=True`` (``lmgnn predict``: nodes added after training) writes without removing
   anything else;
 - links of an output that holds none yet are CREATEd without looking for old ones;
