@@ -4,8 +4,7 @@ Every scenario loads the same synthetic shop: once cleanly (the reference: count
 content hash), then with a fault injected while `lmgnn load` writes, then `lmgnn load` again.
 The server here is this module's own (see conftest.py), never the session's.
 
-Not covered here: a fault mid-writeback (writeback is being rewritten; its own tests cover
-interrupted runs).
+Faults mid-writeback: test_writeback_faults.py.
 """
 
 from __future__ import annotations
