@@ -79,6 +79,8 @@ def main() -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--tables", metavar="JSON", help="only print the tables of a finished or "
                    "partial --out file")
+    p.add_argument("--from-runs", metavar="DIR", help="only print the tables of the finished "
+                   "runs in DIR (e.g. a benchmark cut off before its end)")
     p.add_argument("--lm-layers", type=int, default=0,
                    help="use the packaged MiniLM's first N layers (0: the whole LM)")
     args = p.parse_args()
@@ -93,6 +95,10 @@ def main() -> None:
         saved = json.loads(Path(args.tables).read_text())
         tables(saved["target"], saved["exclude"], saved["seeds"], saved["options"],
                saved["lm_layers"], saved["runs"])
+        return
+    if args.from_runs:
+        found = from_runs(Path(args.from_runs), methods, seeds)
+        tables(args.target, args.exclude, seeds, extra, args.lm_layers, found)
         return
     with connect() as (driver, db):
         for seed in seeds:
@@ -115,6 +121,30 @@ def main() -> None:
                          "options": extra, "lm_layers": args.lm_layers, "runs": runs},
                         indent=2, default=str))
     tables(args.target, args.exclude, seeds, extra, args.lm_layers, runs)
+
+
+def from_runs(root: Path, methods: list[str], seeds: list[int]
+              ) -> dict[str, list[dict[str, Any]]]:
+    """The finished runs under ``root`` (wall time: config.json written to the last metrics
+    row), by method, in seed order."""
+    out: dict[str, list[dict[str, Any]]] = {m: [] for m in methods}
+    for path in sorted(root.glob("*/summary.json")):
+        run = path.parent
+        train_cfg = json.loads((run / "config.json").read_text())["train"]
+        method, seed = train_cfg["method"], train_cfg["seed"]
+        if method not in out or seed not in seeds:
+            continue
+        summary = json.loads(path.read_text())
+        rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x]
+        item = {"run_id": run.name, "test": summary["test"], "valid": summary["valid"],
+                "seconds": rows[-1]["time"] - (run / "config.json").stat().st_mtime,
+                "seed": seed}
+        if method == "glem":
+            item["steps"] = [r for r in rows if r.get("stage") == "glem"]
+        out[method].append(item)
+    for m in out:
+        out[m].sort(key=lambda r: r["seed"])
+    return out
 
 
 def tables(target: str, exclude: list[str], seeds: list[int], extra: dict[str, Any],
