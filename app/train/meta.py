@@ -106,7 +106,7 @@ def adapt(model: MultiTaskModel, i: int, support: HeteroData, cache: Vectors, *,
     ``names``, functionally (the module keeps its own). Returns the adapted parameters and the
     support loss before each step."""
     params = dict(model.named_parameters())
-    fast = {n: params[n] for n in names}
+    fast: dict[str, Tensor] = {n: params[n] for n in names}
     losses = []
     for _ in range(steps):
         loss = functional_call(model, fast, (i, support, cache))
@@ -299,8 +299,13 @@ def _stream(samplers: RunSamplers, data: TaskData, config: TrainConfig, size: in
 def _train(parts: MetaParts) -> RunResult:
     c, model = parts.config, parts.model
     optimizer = torch.optim.AdamW(model.parameters(), lr=c.outer_lr, weight_decay=1e-4)
-    best, best_state, best_row, bad = -math.inf, None, {}, 0
+    best, best_state, bad = -math.inf, None, 0
+    best_row: dict[str, Any] = {}
+    deadline = budget_deadline(c)
     for epoch in range(c.epochs):
+        if time.monotonic() > deadline:
+            console.print(f"{c.method}: --budget spent after {epoch} epochs")
+            break
         t0 = time.perf_counter()
         model.train()
         losses = [0.0] * len(parts.names)
@@ -331,10 +336,16 @@ def _train(parts: MetaParts) -> RunResult:
     results = {split: _evaluate(parts, split) for split in ("valid", "test")}
     for split, metrics in results.items():
         parts.run.log_metrics({"stage": "final", "split": split, **metrics})
-    stages = {str(c.method): best_row}
+    stages: dict[str, Any] = {str(c.method): best_row}
     parts.run.write_json("stages.json", stages)
     return RunResult(parts.run.run_id, parts.run.path, results["valid"], results["test"],
                      stages)
+
+
+def budget_deadline(config: TrainConfig) -> float:
+    """When the epochs stop (``--budget`` minutes from now; 0: no limit)."""
+    minutes = float(getattr(config, "budget", 0) or 0)
+    return time.monotonic() + 60 * minutes if minutes else math.inf
 
 
 def _episode(parts: MetaParts, losses: list[float]) -> Tensor:

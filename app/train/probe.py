@@ -25,6 +25,7 @@ import dataclasses
 import json
 import math
 import os
+import time
 from pathlib import Path
 from typing import Any, cast
 
@@ -48,6 +49,7 @@ from lmgnn.train.batches import RunSamplers, TaskLoaders
 from lmgnn.train.cache import VectorCache
 from lmgnn.train.config import TrainConfig
 from lmgnn.train.full_rank import node_representations
+from lmgnn.train.meta import budget_deadline
 from lmgnn.train.model import ModelShape, TaskModel
 from lmgnn.train.model_files import LM_DIR, MODEL_JSON, MODEL_PT, load_model
 from lmgnn.train.runner import RunResult
@@ -257,8 +259,12 @@ def _fit(config: TrainConfig, run: RunDir, data: Any, samplers: SeedSamplers,
     loaders = TaskLoaders(cast(RunSamplers, samplers), data, config)
     optimizer = torch.optim.AdamW(model.head.parameters(), lr=config.gnn_lr)
     primary = PRIMARY[target.kind]
-    best, best_state, best_row, bad = -math.inf, None, {}, 0
+    best, best_state, bad = -math.inf, None, 0
+    best_row: dict[str, Any] = {}
+    deadline = budget_deadline(config)
     for epoch in range(config.epochs):
+        if time.monotonic() > deadline:
+            break
         loader = loaders.train("graph", epoch)
         stats = loops.train_epoch(task, model, loader, "cached", emb, optimizer, device,
                                   len(loader), f"probe epoch {epoch}")
@@ -285,7 +291,7 @@ def _fit(config: TrainConfig, run: RunDir, data: Any, samplers: SeedSamplers,
             save_eval_predictions(run.path, split, **outputs)
         run.log_metrics({"stage": "final", "split": split, **results[split]})
     _save_model_files(run, model.head, target, data)
-    stages = {"probe": best_row}
+    stages: dict[str, Any] = {"probe": best_row}
     run.write_json("stages.json", stages)
     run.write_json("summary.json", {"run_id": run.run_id, "status": "finished",
                                     "valid": results["valid"], "test": results["test"],
