@@ -24,7 +24,10 @@ memory after its imports, before loading):
 Columns: validate s; node s / rel s (online write phases; for bulk: file writing and the
 importer); total s (end to end, validation and schema included); nodes/s and rels/s over the
 write phases, and rels/s end to end (``e2e rels/s``). Ratios are against ``batched (before)``
-of the same size, in the same run (the machine is shared: ratios are the point).
+of the same size, in the same run (the machine is shared: ratios are the point). ``server CPU
+s``: CPU seconds the Neo4j JVM spent during an online loader's run (what the write costs the
+server, whatever share of the cores it got; not shown for bulk, whose importer is a JVM of its
+own and which restarts the server).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
+import psutil
 from rich.console import Console
 from rich.table import Table
 
@@ -67,6 +71,7 @@ class Result:
     base_mib: float
     peak_mib: float
     note: str = ""
+    server_cpu_s: float = 0.0  # CPU seconds the Neo4j JVM spent while the loader ran
 
     @property
     def write_s(self) -> float:
@@ -207,8 +212,8 @@ def _by_hand(loader: str, driver, database: str, spec, folder: Path, size: str,
 def table(results: list[Result]) -> Table:
     out = Table(title="lmgnn ingest: synthetic shop, one run, loaders side by side")
     cols = ("loader", "size", "nodes", "rels", "validate s", "node s", "rel s", "total s",
-            "nodes/s", "rels/s", "e2e rels/s", "vs before (rels/s, e2e)", "base MiB",
-            "peak MiB", "note")
+            "nodes/s", "rels/s", "e2e rels/s", "vs before (rels/s, e2e)", "server CPU s",
+            "base MiB", "peak MiB", "note")
     for col in cols:
         out.add_column(col, justify="left" if col in ("loader", "note") else "right")
     before = {r.size: r for r in results if r.loader == NAMES["before"]}
@@ -222,9 +227,27 @@ def table(results: list[Result]) -> Table:
         out.add_row(r.loader, r.size, f"{r.nodes:,}", f"{r.relationships:,}",
                     f"{r.validate_s:.1f}", f"{r.node_s:.1f}", f"{r.rel_s:.1f}",
                     f"{r.total_s:.1f}", f"{r.nodes / r.node_s:,.0f}" if r.node_s else "",
-                    f"{rate:,.0f}", f"{e2e:,.0f}", ratio, f"{r.base_mib:,.0f}",
+                    f"{rate:,.0f}", f"{e2e:,.0f}", ratio,
+                    f"{r.server_cpu_s:.1f}" if r.server_cpu_s else "-", f"{r.base_mib:,.0f}",
                     f"{r.peak_mib:,.0f}", r.note)
     return out
+
+
+def _server_process(settings) -> psutil.Process:
+    from lmgnn.db import server
+
+    pid = server.read_pid(server.ServerPaths(settings.data_dir))
+    assert pid is not None, "the benchmark's server is not running"
+    return psutil.Process(pid)
+
+
+def _cpu_seconds(proc: psutil.Process) -> float:
+    """User + system CPU of ``proc`` (and its finished children)."""
+    try:
+        times = proc.cpu_times()
+    except psutil.Error:
+        return 0.0
+    return times.user + times.system
 
 
 def _free_port() -> int:
@@ -281,14 +304,18 @@ def main(argv: list[str] | None = None) -> int:
                     queue = ctx.Queue()
                     child = ctx.Process(target=_child, args=(
                         loader, raw, str(folder), size, args.naive_rows, queue))
+                    jvm = _server_process(settings)
+                    cpu = _cpu_seconds(jvm)
                     child.start()
                     got = queue.get()
                     child.join()
+                    spent = _cpu_seconds(jvm) - cpu if jvm.is_running() else 0.0
                     if isinstance(got, str):
                         console.print(f"[red]{NAMES[loader]} at {size} failed:[/] {got}",
                                       markup=True, highlight=False)
                         continue
                     got = Result(**got)
+                    got.server_cpu_s = spent if loader != "bulk" else 0.0  # bulk: new JVMs
                     console.print(table([got]))
                     if loader not in best or got.total_s < best[loader].total_s:
                         best[loader] = got

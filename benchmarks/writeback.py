@@ -15,7 +15,9 @@ one run, side by side: ``naive`` (one row per transaction, on a ``--naive`` slic
 transaction; emulated here with its own statements), ``now`` (the writer: parallel lists,
 measured batch sizes, links by CREATE into an empty output) and ``now, re-write`` (the same
 output again: overwritten in place, readable throughout, leftovers removed). Ranking (scoring
-every product per query, excluding purchases) is timed apart.
+every product per query, excluding purchases) is timed apart. ``server CPU s`` is what the
+Neo4j JVM spent on each write (its share of the shared cores aside): ``vs before (CPU/item)``
+compares the server's work per item, the part of the cost the writer controls.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import torch
 
 REPO = Path(__file__).resolve().parent.parent
@@ -75,7 +78,15 @@ def build_graph(driver, database: str, products: int, queries: int, per_query: i
     save_spec(driver, database, parse_spec(SPEC, "benchshop"))
 
 
-def measure(args: argparse.Namespace, driver, database: str) -> list[dict]:
+def _cpu(proc) -> float:
+    """User + system CPU seconds of the server JVM (0 when it is not ours to watch)."""
+    if proc is None:
+        return 0.0
+    times = proc.cpu_times()
+    return times.user + times.system
+
+
+def measure(args: argparse.Namespace, driver, database: str, jvm=None) -> list[dict]:
     from lmgnn.spec_store import require_spec
     from lmgnn.writeback import (
         EdgeClassBatch,
@@ -180,16 +191,18 @@ def measure(args: argparse.Namespace, driver, database: str) -> list[dict]:
 
     def timed(name: str, way: str, props: int, fn, n: int, batch_rows: int | None,
               note: str = "") -> None:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), _cpu(jvm)
         stats = fn(n, batch_rows)
         s = time.perf_counter() - t
+        server_s = _cpu(jvm) - cpu
         index_s = getattr(stats, "index_seconds", 0.0)
         if index_s:  # the index build, apart from the writes
             note = (note + f" + {index_s:.1f} s vector index").strip()
             s -= index_s
         rows.append({"output": name, "way": way, "items": stats.items,
                      "tx rows": batch_rows or 0, "seconds": s, "items/s": stats.items / s,
-                     "props/s": stats.items * props / s, "note": note})
+                     "props/s": stats.items * props / s, "note": note,
+                     "server_s": server_s})
         print(f"  {name:<24} {way:<14} rows/tx {batch_rows or 0:>6}: {stats.items:>9,} in "
               f"{s:7.2f} s {note}", flush=True)
 
@@ -272,7 +285,7 @@ def measure(args: argparse.Namespace, driver, database: str) -> list[dict]:
     s = time.perf_counter() - t
     rows.append({"output": f"rank top-{k} of {n_p:,}", "way": "-", "items": ranked, "tx rows": 0,
                  "seconds": s, "items/s": ranked / s, "props/s": 0.0,
-                 "note": "sources/s, no writes"})
+                 "note": "sources/s, no writes", "server_s": 0.0})
     return rows
 
 
@@ -283,10 +296,12 @@ def print_table(rows: list[dict], args: argparse.Namespace) -> None:
     table = Table(title=f"writeback: {args.products:,} products, {args.queries:,} queries, "
                         f"dim {args.dim}, k {args.top_k}; one run, side by side")
     for col in ("output", "way", "rows/tx", "items", "seconds", "items/s", "properties/s",
-                "vs before", "vs naive", "note"):
+                "vs before", "vs naive", "server CPU s", "vs before (CPU/item)", "note"):
         table.add_column(col, justify="left" if col in ("output", "way", "note") else "right")
     naive = {r["output"]: r["items/s"] for r in rows if r["way"] == "naive"}
     base = {r["output"]: r["items/s"] for r in rows if r["way"] == "before"}
+    base_cpu = {r["output"]: r["server_s"] / r["items"] for r in rows
+                if r["way"] == "before" and r["server_s"]}
     for r in rows:
         vs_before = (f"{r['items/s'] / base[r['output']]:.1f}x" if r["output"] in base
                      and r["way"].startswith("now") else "")
@@ -295,7 +310,10 @@ def print_table(rows: list[dict], args: argparse.Namespace) -> None:
         table.add_row(r["output"], r["way"], str(r["tx rows"] or "default"), f"{r['items']:,}",
                       f"{r['seconds']:.2f}", f"{r['items/s']:,.0f}",
                       f"{r['props/s']:,.0f}" if r["props/s"] else "-", vs_before, vs_naive,
-                      r["note"])
+                      f"{r['server_s']:.1f}" if r["server_s"] else "-",
+                      f"{base_cpu[r['output']] / (r['server_s'] / r['items']):.1f}x"
+                      if r["output"] in base_cpu and r["server_s"] and r["way"].startswith("now")
+                      else "", r["note"])
     Console(width=170).print(table)
 
 
@@ -339,7 +357,9 @@ def main() -> None:
         t = time.perf_counter()
         build_graph(driver, settings.database, args.products, args.queries, args.per_query)
         print(f"graph built in {time.perf_counter() - t:.1f} s", flush=True)
-        rows = measure(args, driver, settings.database)
+        pid = server.read_pid(server.ServerPaths(settings.data_dir))
+        rows = measure(args, driver, settings.database,
+                       psutil.Process(pid) if pid is not None else None)
         print_table(rows, args)
     finally:
         driver.close()

@@ -3,10 +3,11 @@ cannot take in reasonable time.
 
 Order: validate every file exactly as ``load_graph`` does (nothing written yet) -> check the
 database may be replaced (it holds no nodes, or ``replace``) -> write the importer's CSV files
-(``bulk_files``) next to the store -> stop the local server, ``neo4j-admin database import
-full --overwrite-destination``, start it (``lmgnn.db.bulk_import``) -> the same constraints and
-indexes as the online path -> the spec. The result is the graph the online path builds in an
-empty database: same nodes, properties, ``_nid``s and relationships.
+(``bulk_files``) next to the store -> ``neo4j-admin database import full`` into a staging
+store while the server keeps serving, then stop the server, swap the stores, start it
+(``lmgnn.db.bulk_import``) -> the same constraints and indexes as the online path -> the spec.
+The result is the graph the online path builds in an empty database: same nodes, properties,
+``_nid``s and relationships.
 
 The importer rewrites the whole store, so it is used only where that loses nothing: a database
 without nodes, or ``--replace`` (which deletes everything anyway). Otherwise, and for a server

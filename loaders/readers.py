@@ -203,7 +203,7 @@ def _typed(values: pd.Series, col: Column, rows: np.ndarray, shown: str) -> pd.S
     values = values.reset_index(drop=True)
     if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
         values = values.astype(object)
-        missing = values.isna().to_numpy() | (values.map(_is_blank).to_numpy())
+        missing = values.isna().to_numpy() | _blank(values)
     else:
         missing = values.isna().to_numpy()
     if col.required and missing.any():
@@ -241,6 +241,8 @@ def _typed(values: pd.Series, col: Column, rows: np.ndarray, shown: str) -> pd.S
 def _strings(values: pd.Series, missing: np.ndarray, col: Column, rows: np.ndarray,
              shown: str) -> pd.Series:
     present = ~missing
+    if _BAD_UTF8.search(_joined(values[present]) or "\udc80") is None:
+        return values.where(present, None)  # one scan of the whole column found nothing
     bad = np.zeros(len(values), dtype=bool)
     bad[present] = values[present].map(lambda v: bool(_BAD_UTF8.search(v))).to_numpy()
     if bad.any():
@@ -269,6 +271,30 @@ def _first_bad(ok: np.ndarray, rows: np.ndarray, col: Column, values: pd.Series,
 
 def _is_blank(value: object) -> bool:
     return isinstance(value, str) and not value.strip()
+
+
+_SEP = "\x00"
+_ANY_BLANK = re.compile(r"(?:^|\x00)\s*(?:\x00|$)")
+
+
+def _joined(values: pd.Series) -> str | None:
+    """The cells joined by NUL (one string a regex scans in C), or None when a cell is not a
+    string or holds NUL itself (then the per-cell checks decide)."""
+    try:
+        joined = _SEP.join(values.tolist())
+    except TypeError:
+        return None
+    return joined if joined.count(_SEP) == max(0, len(values) - 1) else None
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    """Which cells are strings of whitespace only (or empty): one regex scan over the whole
+    column when it finds none, the usual case; else cell by cell (measured: the per-cell map
+    was a third of reading a 1M-row shop)."""
+    joined = _joined(values)
+    if joined is not None and _ANY_BLANK.search(joined) is None:
+        return np.zeros(len(values), dtype=bool)
+    return values.map(_is_blank).to_numpy(dtype=bool)
 
 
 def python_values(series: pd.Series) -> list[object]:

@@ -3,10 +3,15 @@
 The importer ships with the launcher's dependencies (``neo4j-launcher/target/lib``), so it runs
 from our classpath as ``org.neo4j.cli.AdminTool``; it needs ``NEO4J_HOME``/``NEO4J_CONF``
 folders, and a ``neo4j.conf`` naming the same data directory the launcher serves. It writes a
-whole new store (``--overwrite-destination``) while no server has that database open, so the
-caller stops the server first and starts it again afterwards (``bulk_import`` does both).
-Only a server started by ``lmgnn db start`` from ``settings.data_dir`` can be stopped that
-way: ``local_import_problem`` says why another one (Docker, remote) cannot.
+whole new store (``--overwrite-destination``) for a database no server has open, so
+``bulk_import`` imports into a staging database beside the running server's (its own
+folders under ``data/databases`` and ``data/transactions``; the server never opens it), then
+stops the server, swaps the staging folders in for the database's and starts the server again.
+The server is down for a stop and a start only, not for the import (measured at 1M
+relationships: 35 s of import the server now keeps serving through), and a failed import
+leaves the database as it was. Only a server started by ``lmgnn db start`` from
+``settings.data_dir`` can be stopped that way: ``local_import_problem`` says why another one
+(Docker, remote) cannot.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ class ImportRun:
     """What one importer run took."""
 
     seconds: float  # importer alone
-    stopped_seconds: float  # server down: stop + import + start
+    stopped_seconds: float  # server down: stop + swap + start (the import runs before)
     peak_rss_mib: float  # the importer JVM's peak resident memory
     command: str  # as a shell line, for the log and for users importing elsewhere
 
@@ -84,39 +89,65 @@ def write_conf(settings: Settings, home: Path) -> dict[str, str]:
     return {**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(conf)}
 
 
+STAGING = "lmgnn-import"  # the staging database's folder name (never a served database)
+STORE_FOLDERS = ("databases", "transactions")  # where a database's files live under data/
+
+
 def bulk_import(settings: Settings, database: str, nodes: Sequence[str],
                 relationships: Sequence[str], *, multiline: bool, work_dir: Path) -> ImportRun:
-    """Stop the local server, import into ``database`` (replacing it), start the server.
+    """Import into a staging database while the server runs, then stop the server, swap the
+    staging store in for ``database``'s and start the server again.
 
-    The server is started again even when the import fails; the error then carries the
-    importer's last lines.
+    A failed import leaves ``database`` and the server as they were (the error carries the
+    importer's last lines). ``work_dir`` must be on the data dir's filesystem (renames).
     """
     problem = local_import_problem(settings)
     if problem:
         raise UserError(f"the offline importer cannot run: {problem}")
     env = write_conf(settings, work_dir / "home")
     report = work_dir / "import.report"
-    cmd = admin_command(settings, import_arguments(database, nodes, relationships,
+    cmd = admin_command(settings, import_arguments(STAGING, nodes, relationships,
                                                    multiline=multiline, report=report))
     log = work_dir / "import.log"
+    data = settings.data_dir / "data"
+    _remove_store(data, STAGING)  # left by an import that was killed
+    started = time.perf_counter()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                stdin=subprocess.DEVNULL, cwd=work_dir,
+                                umask=server.PRIVATE_UMASK)  # store files 0600
+        peak = _wait_with_peak_rss(proc)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        _remove_store(data, STAGING)
+        tail = "\n".join(log.read_text(errors="replace").strip().splitlines()[-15:])
+        raise UserError(f"neo4j-admin database import failed (code {proc.returncode}); the "
+                        f"database {database!r} is unchanged.\n{tail}")
     down = time.perf_counter()
     server.stop(settings)
     try:
-        started = time.perf_counter()
-        with log.open("wb") as out:
-            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                    stdin=subprocess.DEVNULL, cwd=work_dir,
-                                    umask=server.PRIVATE_UMASK)  # store files 0600
-            peak = _wait_with_peak_rss(proc)
-        seconds = time.perf_counter() - started
+        _swap_in(data, database, work_dir / "replaced")
     finally:
         server.start(settings)
     stopped = time.perf_counter() - down
-    if proc.returncode != 0:
-        tail = "\n".join(log.read_text(errors="replace").strip().splitlines()[-15:])
-        raise UserError(f"neo4j-admin database import failed (code {proc.returncode}); the "
-                        f"database {database!r} may now be empty: run the load again.\n{tail}")
+    shutil.rmtree(work_dir / "replaced", ignore_errors=True)
     return ImportRun(seconds, stopped, peak / 2**20, shlex.join(cmd))
+
+
+def _swap_in(data: Path, database: str, replaced: Path) -> None:
+    """With the server stopped: ``database``'s folders move aside into ``replaced``, the
+    staging folders take their place (renames on one filesystem)."""
+    replaced.mkdir(parents=True, exist_ok=True)
+    for folder in STORE_FOLDERS:
+        live, staged = data / folder / database, data / folder / STAGING
+        if live.exists():
+            live.rename(replaced / folder)
+        staged.rename(live)
+
+
+def _remove_store(data: Path, name: str) -> None:
+    for folder in STORE_FOLDERS:
+        shutil.rmtree(data / folder / name, ignore_errors=True)
 
 
 def _wait_with_peak_rss(proc: subprocess.Popen, every_s: float = 0.2) -> int:

@@ -199,3 +199,29 @@ def test_cli_load_bulk_replaces_another_graph(neo4j_db, tmp_path: Path) -> None:
                                       "--no-progress"])
     assert result.exit_code == 0, result.output
     assert graph_state(srv.reopen())["nodes"] == {"N": 2, "LmgnnSpec": 1}
+
+
+def test_a_failed_import_leaves_the_database_and_the_server_as_they_were(
+        neo4j_db, tmp_path: Path) -> None:
+    """The import runs into a staging store beside the running server: an importer that fails
+    (here: a duplicate id) never stopped the server and never touched the database."""
+    from lmgnn.db import bulk_import
+    from lmgnn.errors import UserError
+
+    db = neo4j_db.db
+    spec = load_spec(write_shop(tmp_path / "shop"))
+    load_graph(spec, tmp_path / "shop", db.driver, db.database, progress=False)
+    before = graph_state(db)
+    paths = server.ServerPaths(db.settings.data_dir)
+    pid = server.read_pid(paths)
+    header, data = tmp_path / "n.header.csv", tmp_path / "n.csv"
+    header.write_text("_nid:ID(N),k:long\n")
+    data.write_text("0,1\n0,2\n")
+    work = db.settings.data_dir / "failed-import"
+    work.mkdir()
+    with pytest.raises(UserError, match="is unchanged"):
+        bulk_import.bulk_import(db.settings, db.database, [f"N={header},{data}"], [],
+                                multiline=False, work_dir=work)
+    assert server.read_pid(paths) == pid  # never stopped
+    assert graph_state(db) == before  # the same driver, the same graph
+    assert not (db.settings.data_dir / "data" / "databases" / bulk_import.STAGING).exists()
