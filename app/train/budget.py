@@ -7,8 +7,8 @@ epochs is a day on one machine and a minute on another. The trainer therefore
 1. measures LM texts/s on this machine with the run's own LM, texts and batch size
    (``measure_rates``: a few forward + backward passes that change no weights);
 2. plans (``plan_run``): the cost of every cache encode (text nodes / inference rate) is
-   reserved first, the rest is shared between the stages (lmgnn: LM stage 50%, gnn 15%,
-   joint 35%; a method with one stage gets all of it); LM stages get the steps that fit their
+   reserved first, the rest is shared between the stages (lmgnn: LM stage 45%, gnn 25%,
+   joint 30%; a method with one stage gets all of it); LM stages get the steps that fit their
    share (fewer steps per epoch, the same number of validations), the joint stage as many
    cache refreshes as a third of its share pays for (at least its final one);
 3. prints the plan and the estimated end, and gives every stage a deadline (the cumulative end
@@ -34,7 +34,7 @@ from lmgnn.train import distributed
 
 Clock = Callable[[], float]
 LM_STAGES = ("lm_task", "lm_links", "joint")
-SHARES = {"lm_task": 0.5, "lm_links": 0.5, "gnn": 0.15, "joint": 0.35}
+SHARES = {"lm_task": 0.45, "lm_links": 0.45, "gnn": 0.25, "joint": 0.3}
 RESERVE = 0.1  # of the budget: snapshot, final evaluation, saving, the noise of a shared box
 MAX_ENCODE_SHARE = 0.5  # an LM stage is dropped when re-encoding after it costs more
 JOINT_MIN_REFRESHES = 1.25  # the joint stage is dropped when its share pays less than this
