@@ -20,8 +20,12 @@ long a rank waits for the others (e.g. while rank 0 runs the final evaluation).
 from __future__ import annotations
 
 import atexit
+import contextlib
+import ctypes
 import dataclasses
 import os
+import signal
+import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -49,12 +53,22 @@ def init(device: torch.device | None = None) -> None:
     """Join the process group torchrun set up (idempotent; nothing in a single process)."""
     if not launched() or dist.is_initialized():
         return
+    _die_with_launcher()
     cuda = device is not None and device.type == "cuda"
     if cuda:
         torch.cuda.set_device(local_rank())
     timeout = timedelta(seconds=float(os.environ.get("LMGNN_DIST_TIMEOUT_S", "3600")))
     dist.init_process_group("nccl" if cuda else "gloo", timeout=timeout)
     atexit.register(shutdown)
+
+
+def _die_with_launcher() -> None:
+    """Linux: a rank gets SIGTERM when its launcher dies (e.g. killed), instead of waiting in
+    a collective for the others until the timeout."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def shutdown() -> None:

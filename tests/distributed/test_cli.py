@@ -94,3 +94,28 @@ def test_an_interrupted_two_process_run_resumes_with_another_n(shop, tiny_lm_dir
     assert epochs_logged == set(range(epochs))
     summary = json.loads((run / "summary.json").read_text())
     assert summary["status"] == "finished" and summary["test"]["count"] > 0
+
+
+def test_every_training_stage_runs_in_two_processes(shop, tiny_lm_dir, tmp_path) -> None:
+    """lm (stage lm_task) on products, lmgnn on links (lm_links, gnn, joint with a cache
+    refresh): each ends, written once by rank 0, with the same steps on both ranks."""
+    runs = tmp_path / "runs"
+    common = ["--lm-path", str(tiny_lm_dir), "--max-length", "16", "--hidden", "16",
+              "--fanout", "5", "--budget", "0", "--epochs", "1", "--lm-epochs", "1",
+              "--joint-epochs", "1", "--max-steps", "3", "--batch-size", "16",
+              "--lm-batch-size", "8", "--runs-dir", str(runs), "--nproc", "2"]
+    for extra in (["--method", "lm", "--target", "Product.category"],
+                  ["--method", "lmgnn", "--task", "link", "--target", "PURCHASED",
+                   "--num-negatives", "4", "--eval-negatives", "8"]):
+        done = lmgnn(shop, "train", *extra, *common)
+        assert done.returncode == 0, done.stderr[-3000:]
+    stages = {}
+    for config in runs.glob("*/config.json"):
+        rows = _rows(config.parent)
+        assert (config.parent / "summary.json").exists()
+        for r in rows:
+            if r.get("stage") not in (None, "final"):
+                stages.setdefault(r["stage"], []).append(r)
+    assert set(stages) == {"lm_task", "lm_links", "gnn", "joint"}, set(stages)
+    for name, rows in stages.items():
+        assert len(rows) == 1 and rows[0]["steps"] == 3, (name, rows)  # one row: rank 0
