@@ -31,9 +31,9 @@ def run_once(nproc: int, args: argparse.Namespace, runs: Path) -> dict[str, floa
     per_rank = args.batch_size // nproc
     key = "--lm-batch-size" if args.method == "lm" else "--batch-size"
     cmd = [sys.executable, "-m", "lmgnn", "train", "--target", args.target, "--method",
-           args.method, "--epochs", "1", "--max-steps", str(args.max_steps), key,
-           str(per_rank), "--eval-max", "200", "--budget", "0", "--runs-dir", str(runs),
-           "--nproc", str(nproc)]
+           args.method, "--epochs", "1", "--lm-epochs", "1", "--joint-epochs", "1",
+           "--max-steps", str(args.max_steps), key, str(per_rank), "--eval-max", "200",
+           "--budget", "0", "--runs-dir", str(runs), "--nproc", str(nproc)]
     for kv in args.set:
         k, v = kv.split("=", 1)
         cmd += [f"--{k.replace('_', '-')}", v]
