@@ -7,8 +7,8 @@ through the sampler (``batches``); ``stages`` holds the stages, ``runs`` the run
 
 from lmgnn.train.config import METHODS, STAGES, TASKS, TrainConfig
 from lmgnn.train.model_files import LoadedModel, load_model
-from lmgnn.train.runner import RunResult, train
-from lmgnn.train.runs import RunDir, list_runs, record_run
+from lmgnn.train.runner import train
+from lmgnn.train.runs import RunDir, RunResult, list_runs, record_run
 
 __all__ = ["METHODS", "STAGES", "TASKS", "LoadedModel", "RunDir", "RunResult", "TrainConfig",
            "list_runs", "load_model", "record_run", "train"]

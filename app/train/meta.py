@@ -46,6 +46,7 @@ from lmgnn.sampler.features import feature_stats
 from lmgnn.spec_store import graph_version, require_spec
 from lmgnn.train import loops, resolve
 from lmgnn.train.batches import Loader, RunSamplers, TaskLoaders
+from lmgnn.train.budget import Deadline
 from lmgnn.train.cache import VectorCache, base_state
 from lmgnn.train.config import MetaVariant, Method, TrainConfig
 from lmgnn.train.model import ModelShape, TaskModel, Vectors, build_model, model_shape
@@ -58,8 +59,7 @@ from lmgnn.train.multitask import (
     task_config,
     task_key,
 )
-from lmgnn.train.runner import RunResult
-from lmgnn.train.runs import RunDir, new_run_id, record_run
+from lmgnn.train.runs import RunDir, RunResult, new_run_id, record_run
 from lmgnn.train.stages import PRIMARY
 from lmgnn.train.task import TaskData, excluded_relations
 
@@ -303,7 +303,7 @@ def _train(parts: MetaParts) -> RunResult:
     best_row: dict[str, Any] = {}
     deadline = budget_deadline(c)
     for epoch in range(c.epochs):
-        if time.monotonic() > deadline:
+        if deadline.passed():
             console.print(f"{c.method}: --budget spent after {epoch} epochs")
             break
         t0 = time.perf_counter()
@@ -342,10 +342,9 @@ def _train(parts: MetaParts) -> RunResult:
                      stages)
 
 
-def budget_deadline(config: TrainConfig) -> float:
-    """When the epochs stop (``--budget`` minutes from now; 0: no limit)."""
-    minutes = float(getattr(config, "budget", 0) or 0)
-    return time.monotonic() + 60 * minutes if minutes else math.inf
+def budget_deadline(config: TrainConfig) -> Deadline:
+    """When the epochs stop: ``--budget`` minutes from now (0: no limit)."""
+    return Deadline.after(60 * config.budget if config.budget else None)
 
 
 def _episode(parts: MetaParts, losses: list[float]) -> Tensor:

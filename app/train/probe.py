@@ -25,7 +25,6 @@ import dataclasses
 import json
 import math
 import os
-import time
 from pathlib import Path
 from typing import Any, cast
 
@@ -52,8 +51,7 @@ from lmgnn.train.full_rank import node_representations
 from lmgnn.train.meta import budget_deadline
 from lmgnn.train.model import ModelShape, TaskModel
 from lmgnn.train.model_files import LM_DIR, MODEL_JSON, MODEL_PT, load_model
-from lmgnn.train.runner import RunResult
-from lmgnn.train.runs import RunDir, new_run_id, record_run
+from lmgnn.train.runs import RunDir, RunResult, new_run_id, record_run
 from lmgnn.train.splits import node_property_pages
 from lmgnn.train.stages import PRIMARY
 from lmgnn.train.task import Target, excluded_relations, prepare_task, resolve_target
@@ -263,7 +261,7 @@ def _fit(config: TrainConfig, run: RunDir, data: Any, samplers: SeedSamplers,
     best_row: dict[str, Any] = {}
     deadline = budget_deadline(config)
     for epoch in range(config.epochs):
-        if time.monotonic() > deadline:
+        if deadline.passed():
             break
         loader = loaders.train("graph", epoch)
         stats = loops.train_epoch(task, model, loader, "cached", emb, optimizer, device,

@@ -10,7 +10,6 @@ model (``lmgnn.train.model_files``), the summary and the ``(:ModelRun)`` record.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from lmgnn.train.full_rank import full_ranking
 from lmgnn.train.model_files import save_model
 from lmgnn.train.parts import RunParts, build_parts
 from lmgnn.train.resolve import resolve_auto
-from lmgnn.train.runs import RunDir, new_run_id, record_run
+from lmgnn.train.runs import RunDir, RunResult, new_run_id, record_run
 from lmgnn.train.task import excluded_relations, prepare_task, resolve_target
 
 console = Console(stderr=True, quiet=not distributed.is_main())  # rank 0 speaks
@@ -38,13 +37,6 @@ console = Console(stderr=True, quiet=not distributed.is_main())  # rank 0 speaks
 SINGLE_PROCESS = (Method.glem, Method.meta, Method.multitask, Method.probe)
 
 
-@dataclass
-class RunResult:
-    run_id: str
-    path: Path
-    valid: dict[str, float]
-    test: dict[str, float]
-    stages: dict[str, dict[str, float]]
 
 
 def train(config: TrainConfig, driver: neo4j.Driver, database: str, runs_root: str | Path,

@@ -46,6 +46,17 @@ def check_run_id(run_id: str) -> str:
     return run_id
 
 
+@dataclass
+class RunResult:
+    """What ``lmgnn.train.train`` returns for any method."""
+
+    run_id: str
+    path: Path
+    valid: dict[str, float]
+    test: dict[str, float]
+    stages: dict[str, dict[str, float]]
+
+
 @dataclass(frozen=True)
 class RunDir:
     """One run's folder; every write is whole-file (temp file + rename), so a crash mid-write
