@@ -278,7 +278,3 @@ class Deadline:
 
 NO_DEADLINE = Deadline(None)
 
-
-def shifted(plan: Plan, done: Sequence[str]) -> Plan:
-    """The plan without the stages already done (a resumed run re-times the rest from now)."""
-    return replace(plan, stages=[s for s in plan.stages if s.stage not in done])

@@ -278,6 +278,10 @@ class TrainConfig:
             raise UserError(f"training option fanout must be >= 1 or -1 (all), got {self.fanout}")
         if Stage.lm_task in self.stages and self.task is TaskKind.link:
             raise UserError("stage lm_task needs class labels: for a link task use lm_links")
+        if self.method is Method.lmgnn and self.stages and not \
+                {Stage.gnn, Stage.joint} & set(self.stages):
+            raise UserError("lmgnn: --stages needs gnn or joint (the model it saves is the "
+                            "GNN's); for the LM alone use --method lm")
         if self.method in (Method.meta, Method.multitask):
             if not self.task_target:
                 raise UserError(f"{self.method}: name its tasks, e.g. --task-target "
@@ -316,7 +320,7 @@ class TrainConfig:
         if unknown:
             raise UserError(f"{where}: unknown training option(s) {unknown}; "
                             f"known: {sorted(known)}")
-        return cls(**data)
+        return cls(**_older_defaults(data))
 
 
 _ENUMS: dict[str, type[StrEnum]] = {
@@ -336,6 +340,18 @@ def _check_glem(c: TrainConfig) -> None:
     if c.method is Method.glem and c.task is not TaskKind.node:
         raise UserError("glem: node classification only (--task node); edge classification "
                         "and link prediction are not supported yet")
+
+
+def _older_defaults(data: dict[str, Any]) -> dict[str, Any]:
+    """A config.json written before ``--budget`` existed keeps its meaning: LM stage epochs
+    unset meant ``epochs``, and it trained without a time budget."""
+    data = dict(data)
+    if "epochs" in data:
+        for name in ("lm_epochs", "joint_epochs"):
+            if name in data and data[name] is None:
+                data[name] = data["epochs"]
+        data.setdefault("budget", 0.0)
+    return data
 
 
 def _auto_int(name: str, value: object) -> int | str:

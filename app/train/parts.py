@@ -7,6 +7,7 @@ update these; they build nothing that reads the graph.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,7 @@ class RunParts:
     graph_version: str
     plan: Plan | None = None  # --budget's plan (lmgnn.train.planning)
     stage_names: list[str] | None = None  # the stages this run runs, in order (the runner's)
+    started: float = field(default_factory=time.monotonic)  # --budget counts from here
     deadlines: dict[str, Deadline] = field(default_factory=dict)  # per stage still to run
     _link_pairs: dict[EdgeType, torch.Tensor] | None = None
 

@@ -10,6 +10,7 @@ model (``lmgnn.train.model_files``), the summary and the ``(:ModelRun)`` record.
 from __future__ import annotations
 
 import contextlib
+import time
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ SINGLE_PROCESS = (Method.glem, Method.meta, Method.multitask, Method.probe)
 def train(config: TrainConfig, driver: neo4j.Driver, database: str, runs_root: str | Path,
           *, run_id: str | None = None, resume: str | None = None) -> RunResult:
     """Train one run (or resume run ``resume`` from its last checkpoint)."""
+    started = time.monotonic()  # --budget covers the set-up too
     runs_root = Path(runs_root)
     spec = require_spec(driver, database)
     run = None
@@ -85,6 +87,7 @@ def train(config: TrainConfig, driver: neo4j.Driver, database: str, runs_root: s
         "status": "running", "path": str(run.path), "seed": config.seed})
     parts = build_parts(config, driver, database, spec, run, data, samplers, exclude,
                         runs_root, run.config.get("graph_version", version))
+    parts.started = started
     try:
         if config.method is Method.glem:  # EM rounds of LM and GNN (lmgnn.train.glem)
             from lmgnn.train.glem import run_glem
@@ -108,7 +111,7 @@ def _run_stages(parts: RunParts) -> RunResult:
     names = stages.plan_stages(parts.config)
     parts.stage_names = names = [s for s in names if _stage_possible(parts, s)]
     # --budget: steps per stage, deadlines; stages the budget cannot pay for are dropped
-    parts.plan = planning.make_plan(parts, names)
+    parts.plan = planning.make_plan(parts, names, time.monotonic() - parts.started)
     if parts.plan is not None:
         parts.stage_names = names = [s for s in names if s not in parts.plan.skipped]
     ckpt = Checkpoint.load(parts.run)
@@ -124,10 +127,9 @@ def _run_stages(parts: RunParts) -> RunResult:
         console.print(f"resuming run {parts.run.run_id} at {where} epoch {start_epoch}")
     results: dict[str, Any] = parts.run.read_json("stages.json") \
         if (parts.run.path / "stages.json").exists() else {}
-    if parts.plan is not None:
-        if ckpt is None:
-            planning.announce(parts.plan)
-        parts.deadlines = planning.deadlines(parts.plan, names, first)
+    if parts.plan is not None and ckpt is None:
+        planning.announce(parts.plan)
+    parts.deadlines = planning.deadlines(parts.plan, names, first, parts.config.budget * 60)
     for i in range(first, len(names)):
         stage = names[i]
         resumed = ckpt if (ckpt is not None and i == first) else None

@@ -130,14 +130,14 @@ def run_lm_links(parts: RunParts, start_epoch: int, stage_index: int,
         console.print("stage lm_links skipped: no relation has text at both ends")
         return {"skipped": 1}
     optimizer = make_optimizer(parts, "lm_links")
-    if ckpt is not None and ckpt.optimizer:
-        optimizer.load_state_dict(ckpt.optimizer)
     batches = LinkTextBatches(parts.samplers, relations, c.lm_batch_size, c.seed,
                               stage_steps(parts, "lm_links"))
     epochs = stage_epochs(c, "lm_links")
-    schedule = lm_schedule(optimizer, epochs * len(batches.plan(0)))
-    if ckpt is not None and ckpt.scheduler:
-        schedule.load_state_dict(ckpt.scheduler)
+    schedule = lm_schedule(optimizer, epochs * len(batches.plan(0)))  # before the state loads
+    if ckpt is not None and ckpt.optimizer:
+        optimizer.load_state_dict(ckpt.optimizer)
+        if ckpt.scheduler:
+            schedule.load_state_dict(ckpt.scheduler)
     deadline = planning.deadline_of(parts, "lm_links")
     summary: dict[str, Any] = {}
     step = distributed.wrap(parts.lm, parts.lm_scorer)
@@ -147,7 +147,8 @@ def run_lm_links(parts: RunParts, start_epoch: int, stage_index: int,
             break
         stats = distributed.merge_stats(lm_links_epoch(
             parts.lm, parts.lm_scorer, batches, optimizer, epoch=epoch, device=parts.device,
-            step=step, deadline=deadline, on_step=schedule.step))
+            step=step, deadline=deadline if epoch > start_epoch else None,
+            on_step=schedule.step))
         summary = {"stage": "lm_links", "epoch": epoch, "split": "train", **stats.as_dict()}
         parts.run.log_metrics(summary)
         console.print(line(summary))
@@ -167,6 +168,12 @@ def run_supervised(parts: RunParts, stage: str, start_epoch: int, stage_index: i
     epochs, patience = stage_epochs(c, stage), stage_patience(c, stage)
     steps = stage_steps(parts, stage)
     deadline = planning.deadline_of(parts, stage)
+    planned = parts.plan.stage(stage) if parts.plan is not None else None
+    refresh_every = planned.refresh_every if planned is not None else c.refresh_every
+    if stage == "joint" and deadline.passed() and start_epoch == 0:
+        console.print("joint: skipped, the budget's deadline passed before it could start")
+        return {**(prior or {}), "stage": stage, "kept": (prior or {}).get("stage"),
+                "skipped": 1}
     per_epoch = len(parts.loaders.train(role, start_epoch, joint=mode == "joint", steps=steps))
     # gnn: halve the learning rate when validation stalls; LM stages: warm-up + linear decay
     plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
@@ -198,10 +205,11 @@ def run_supervised(parts: RunParts, stage: str, start_epoch: int, stage_index: i
         loader = parts.loaders.train(role, epoch, joint=mode == "joint", steps=steps)
         stats = distributed.merge_stats(loops.train_epoch(
             parts.task, parts.model, loader, mode, parts.cache, optimizer, parts.device,
-            len(loader), f"{stage} epoch {epoch}", step=step, deadline=deadline,
+            len(loader), f"{stage} epoch {epoch}", step=step,
+            deadline=deadline if epoch > start_epoch else None,  # a stage's first epoch ends
             on_step=schedule.step if schedule is not None else None))
         last = epoch + 1 == epochs or deadline.passed()
-        if mode == "joint" and ((epoch + 1) % c.refresh_every == 0 or last):
+        if mode == "joint" and ((epoch + 1) % refresh_every == 0 or last):
             t_enc = time.perf_counter()  # re-encode with the updated LM: next epoch's inputs
             encoded += parts.refresh_cache(f"{parts.run.run_id}-joint-{epoch + 1}", fresh=True)
             enc_s += time.perf_counter() - t_enc

@@ -117,3 +117,14 @@ def test_stages_the_budget_cannot_pay_for_are_dropped_with_the_reason() -> None:
     assert uncached.warnings and "beyond the budget" in uncached.warnings[0]
     assert any("skipped" in line for line in uncached.describe())
     assert Plan.from_dict(uncached.to_dict()) == uncached
+
+
+def test_a_config_from_before_the_budget_keeps_its_meaning() -> None:
+    """config.json of older runs: LM stage epochs unset meant --epochs, and no budget."""
+    from lmgnn.train.config import TrainConfig
+
+    old = TrainConfig.from_dict({"target": "Product.category", "method": "lmgnn", "epochs": 4,
+                                 "lm_epochs": None, "joint_epochs": None, "max_length": 32,
+                                 "stages": ["lm_links", "gnn", "joint"]})
+    assert (old.lm_epochs, old.joint_epochs, old.budget) == (4, 4, 0.0)
+    assert old.tokens == 32 and [str(s) for s in old.lmgnn_stages] == ["lm_links", "gnn", "joint"]
