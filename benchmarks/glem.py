@@ -23,17 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from options import set_options  # benchmarks/options.py (the script's folder)
+
 from lmgnn.db import connect
 from lmgnn.train import TrainConfig, train
-
-
-def _value(text: str) -> object:
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return {"none": None, "true": True, "false": False}.get(text.lower(), text)
 
 
 def _ms(values: list[float], digits: int = 4) -> str:
@@ -85,7 +78,7 @@ def main() -> None:
                    help="use the packaged MiniLM's first N layers (0: the whole LM)")
     args = p.parse_args()
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
-    extra = {k: _value(v) for k, v in (kv.split("=", 1) for kv in args.set)}
+    extra = set_options(args.set)
     if args.lm_layers:
         Path(args.runs_dir).mkdir(parents=True, exist_ok=True)
         extra["lm_path"] = truncated_lm(Path(args.runs_dir), args.lm_layers)

@@ -27,20 +27,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from options import set_options  # benchmarks/options.py (the script's folder)
+
 from lmgnn.db import connect
 from lmgnn.train import TrainConfig, train
 from lmgnn.train.multitask import parse_tasks
 
 PRIMARY = {"node": "acc", "edge": "acc", "link": "mrr"}
-
-
-def _value(text: str) -> object:
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return {"none": None, "true": True, "false": False}.get(text.lower(), text)
 
 
 def main() -> None:
@@ -60,7 +53,7 @@ def main() -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     args = p.parse_args()
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
-    extra = {k: _value(v) for k, v in (kv.split("=", 1) for kv in args.set)}
+    extra = set_options(args.set)
     tasks = parse_tasks(args.task)
     seeds = [int(s) for s in args.seeds.split(",")]
     runs = Path(args.runs_dir)

@@ -25,20 +25,13 @@ import statistics
 import time
 from pathlib import Path
 
+from options import set_options  # benchmarks/options.py (the script's folder)
+
 from lmgnn.db import connect
 from lmgnn.train import TrainConfig, train
 
 PRIMARY = {"node": ["acc", "macro_f1"], "edge": ["acc", "macro_f1"],
            "link": ["mrr", "hits@1", "hits@10", "roc_auc", "full_mrr", "full_hits@10"]}
-
-
-def _value(text: str) -> object:
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return {"none": None, "true": True, "false": False}.get(text.lower(), text)
 
 
 def main() -> None:
@@ -53,8 +46,7 @@ def main() -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     args = p.parse_args()
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
-    extra = dict(kv.split("=", 1) for kv in args.set)
-    extra = {k: _value(v) for k, v in extra.items()}
+    extra = set_options(args.set)
     methods = args.methods.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]
     results: dict[str, list[dict]] = {m: [] for m in methods}
