@@ -83,11 +83,21 @@ def _say(err: Console, kind: str, message: str) -> None:
 
 
 def _chain(exc: BaseException | None) -> Iterator[BaseException]:
+    """Every exception behind ``exc``, through both ``__cause__`` and ``__context__``.
+
+    Both, not either: a Ctrl-C that lands while the driver is sending leaves a broken
+    message, the rollback on the way out fails with a server error raised ``from`` the
+    driver's own errors, and the KeyboardInterrupt survives only as that error's context.
+    """
     seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
+    todo = [exc]
+    while todo:
+        exc = todo.pop(0)
+        if exc is None or id(exc) in seen:
+            continue
         seen.add(id(exc))
         yield exc
-        exc = exc.__cause__ or exc.__context__
+        todo += [exc.__cause__, exc.__context__]
 
 
 def _caused_by(exc: BaseException, *kinds: type[BaseException]) -> BaseException | None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from playwright.sync_api import expect
+
 from lmgnn.cli.common import console
 from lmgnn.cli.demo import _browser_help
 from lmgnn.config import Settings
@@ -52,9 +54,14 @@ def drawn(frame: Any) -> tuple[int, int]:
     return int(found.group(1)), int(found.group(2))
 
 
-def captions(frame: Any) -> list[str]:
-    """Each drawn node's caption, its lines joined."""
+def captions(frame: Any, count: int) -> list[str]:
+    """Each drawn node's caption, its lines joined, once all ``count`` nodes are drawn.
+
+    The status line ("Displaying N nodes") comes first; the force layout then adds the
+    nodes to the SVG, so counting at once races the drawing on a loaded machine.
+    """
     nodes = frame.locator("svg g.node")
+    expect(nodes).to_have_count(count, timeout=60_000)
     return [" ".join((t.text_content() or "").strip() for t in nodes.nth(i).locator("text").all())
             .strip() for i in range(nodes.count())]
 
@@ -75,11 +82,11 @@ def test_browser_logs_in_and_draws_the_predicted_links_in_the_style_we_print(
     assert query.startswith("MATCH (q:Query)-[r:PREDICTED_PURCHASED]->(p:Product)")
     frame = run(page, query)
     nodes, _ = drawn(frame)
-    assert nodes > 0 and frame.locator("svg g.node").count() == nodes
+    assert nodes > 0
     overview = frame.get_by_text(re.compile(r"PREDICTED_PURCHASED \((\d+)\)")).first
     assert int(re.search(r"\((\d+)\)", overview.inner_text()).group(1)) > 0
     keys = {r["k"] for r in browser_shop_keys(browser_shop)}
-    default = captions(frame)
+    default = captions(frame, nodes)
     assert any(c in keys for c in default)  # by default Browser captions a Query by its key
 
     style = [line for line in invoke(["db", "start"], browser_shop.env).splitlines()
@@ -88,7 +95,7 @@ def test_browser_logs_in_and_draws_the_predicted_links_in_the_style_we_print(
     run(page, style[0])
     frame = run(page, query)
     assert drawn(frame)[0] == nodes
-    styled = captions(frame)
+    styled = captions(frame, nodes)
     words = {w for r in browser_shop_keys(browser_shop) for w in r["text"].split()}
     first_words = [c.split()[0].rstrip("…") for c in styled if c.split()]
     assert not any(c in keys for c in styled)

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from neo4j.exceptions import ServiceUnavailable
+from neo4j.exceptions import ClientError, ServiceUnavailable
 from rich.console import Console
 
 from lmgnn.cli import failures
@@ -91,6 +91,23 @@ def test_error_raised_while_unwinding_ctrl_c_is_an_interruption() -> None:
     assert code == 130
     assert text == ("interrupted: re-run the same `lmgnn writeback` command: it replaces the "
                     "run's partial outputs and completes them\n")
+
+
+def test_server_error_from_a_rollback_after_ctrl_c_is_an_interruption() -> None:
+    """CI: Ctrl-C landed while the driver was sending a batch, the server rejected the broken
+    message, and the rollback on the way out raised a ClientError ``from`` the driver's own
+    GqlErrors; the KeyboardInterrupt was only that error's ``__context__``."""
+    def app() -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            gql = ValueError("22G03")  # the driver builds these from the server's reply
+            gql.__cause__ = ValueError("22N01: Expected the value 176 to be of type MAP")
+            raise ClientError("Illegal value for field \"params\"") from gql
+
+    code, text = _ends(app, ["load", "shop.yaml"])
+    assert code == 130
+    assert text.startswith("interrupted: re-run the same `lmgnn load` command")
 
 
 def test_lost_server_is_one_line_with_what_completes_the_work() -> None:
