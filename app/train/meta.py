@@ -127,11 +127,20 @@ def adapted_names(model: MultiTaskModel, i: int, variant: MetaVariant) -> list[s
 
 # ---- batches ---------------------------------------------------------------------------------
 class Stream:
-    """Endless training batches of one loader, epoch after epoch (``set_epoch`` each pass)."""
+    """Training batches of one loader, pass after pass (``set_epoch`` each pass).
+
+    ``start(epoch, episodes)`` begins the run's epoch ``epoch`` with a fresh pass at loader
+    epoch ``epoch * episodes`` (an epoch of ``episodes`` steps takes at most that many
+    passes): the batches of an epoch depend on the seed and the epoch alone, so a run resumed
+    at an epoch's start draws exactly what it would have drawn."""
 
     def __init__(self, loader: Loader) -> None:
         self.loader, self.epoch = loader, 0
         self._it: Iterator[HeteroData] | None = None
+
+    def start(self, epoch: int, episodes: int) -> None:
+        self.close()
+        self.epoch = epoch * max(episodes, 1)
 
     def next(self) -> HeteroData:
         for _ in range(2):  # a fresh pass yields at least one batch of a non-empty split
@@ -308,6 +317,8 @@ def _train(parts: MetaParts) -> RunResult:
             break
         t0 = time.perf_counter()
         model.train()
+        for s in parts.support + parts.target:
+            s.start(epoch, c.episodes)
         losses = [0.0] * len(parts.names)
         for step in range(c.episodes):
             total = _episode(parts, losses)
