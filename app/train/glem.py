@@ -39,7 +39,7 @@ from torch import Tensor
 from lmgnn.errors import UserError
 from lmgnn.models import classification_metrics
 from lmgnn.sampler import NodeLoader
-from lmgnn.train import loops, stages
+from lmgnn.train import distributed, loops, stages
 from lmgnn.train.batches import Role, TaskLoaders, eval_sample
 from lmgnn.train.checkpoint import Checkpoint
 from lmgnn.train.config import GlemLabels, GlemStart, Method, TrainConfig
@@ -49,7 +49,7 @@ from lmgnn.train.parts import RunParts
 from lmgnn.train.pseudo_labels import PseudoLabels, PseudoTargets
 from lmgnn.train.runs import RunDir, record_run
 
-console = Console(stderr=True)
+console = Console(stderr=True, quiet=not distributed.is_main())  # rank 0 speaks
 LM_DIR = "glem_lm"  # GLEM-LM's model files inside the run dir
 EPOCH_STRIDE = 1000  # loader epochs of step i start at i * EPOCH_STRIDE: new batches per step
 
@@ -173,25 +173,34 @@ class Glem:
                     None)
 
     def pseudo(self, step: Step) -> PseudoLabels | None:
-        """The other model's pseudo-labels this step trains on (None: pre-training)."""
+        """The other model's pseudo-labels this step trains on (None: pre-training). Opened
+        on rank 0 first (it creates the files), then on the other ranks."""
         if step.round == 0:
             return None
         source = _last(self.steps, step.index, "gnn" if step.model == "lm" else "lm")
         assert source is not None  # both models are pre-trained before round 1
-        return PseudoLabels(self.parts.run.path, f"{source.model}-{source.index}", self.label,
-                            self.parts.counts[self.label], self.parts.data.num_classes)
+        return distributed.main_first(lambda: PseudoLabels(
+            self.parts.run.path, f"{source.model}-{source.index}", self.label,
+            self.parts.counts[self.label], self.parts.data.num_classes))
 
     def prepare(self, step: Step) -> tuple[int, PseudoLabels | None]:
         """Point the cache at the latest LM's vectors and fill the pseudo-labels this step
-        reads (both only what is missing: a resume redoes nothing); returns texts encoded."""
+        reads (both only what is missing: a resume redoes nothing); returns texts encoded.
+
+        Distributed: like the vector cache, each rank predicts its own slice of the nodes
+        (the LM or GNN inference splits N ways), then every rank reopens the store."""
         parts, encoded = self.parts, 0
         state = self.lm_state(step.index)
         if state != parts.cache.state:
             encoded = parts.refresh_cache(state)
         labels = self.pseudo(step)
         if labels is not None:
-            labels.fill(self.others, (lambda ids: self.lm_probs(ids, step.index))
+            labels.fill(distributed.shard(self.others),
+                        (lambda ids: self.lm_probs(ids, step.index))
                         if step.model == "gnn" else self.gnn_probs)
+            if distributed.active():
+                distributed.barrier()
+                labels = self.pseudo(step)  # the other ranks' rows, a fresh view
         return encoded, labels
 
     # ---- predictions ---------------------------------------------------------------------
@@ -262,6 +271,7 @@ class Glem:
         return NodeLoader(p.samplers["text" if text else "graph"], self.label, seeds,
                           batch_size=c.lm_batch_size if text else c.batch_size, shuffle=True,
                           seed=c.seed, max_batches=c.max_steps_per_epoch,
+                          rank=distributed.rank(), world_size=distributed.world_size(),
                           transform=transform), stats
 
     def view(self, step: Step, loader: NodeLoader | None) -> GlemParts:
@@ -291,7 +301,8 @@ class Glem:
             stats["encode_seconds"] = round(time.perf_counter() - t_enc, 3)
         row = {"stage": "glem", "step": step.index, "round": step.round, "model": step.model,
                "epochs": best.get("epoch", -1) + 1 if best else 0, **stats,
-               "texts_encoded": encoded, **self.metrics(step.model, step.index + 1),
+               "texts_encoded": encoded,  # rank 0 evaluates, every rank gets the numbers
+               **distributed.on_main(lambda: self.metrics(step.model, step.index + 1)),
                "seconds": round(time.perf_counter() - t0, 3)}
         self.parts.run.log_metrics(row)
         console.print(stages.line(row) + f"  valid_acc={row.get('valid_acc', math.nan):.4f}"

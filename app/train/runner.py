@@ -35,7 +35,7 @@ from lmgnn.train.task import excluded_relations, prepare_task, resolve_target
 
 console = Console(stderr=True, quiet=not distributed.is_main())  # rank 0 speaks
 # methods whose own loops (EM rounds, episodes, probes) are not data-parallel yet
-SINGLE_PROCESS = (Method.glem, Method.meta, Method.multitask, Method.probe)
+SINGLE_PROCESS = (Method.meta, Method.multitask, Method.probe)
 
 
 
