@@ -231,6 +231,46 @@ def release() -> None:
     _live.clear()
 
 
+def sync_parameters(module: nn.Module) -> None:
+    """Rank 0's parameters and buffers on every rank (what DDP does when it wraps), for a
+    model trained without DDP (``average_gradients``)."""
+    if not active():
+        return
+    with torch.no_grad():
+        for t in module.state_dict().values():
+            dist.broadcast(t, src=0)
+
+
+def average_gradients(params: Sequence[nn.Parameter]) -> None:
+    """Average ``.grad`` over ranks in place, in one all-reduce: the data-parallel step of a
+    model whose backward DDP's hooks cannot follow (``lmgnn.train.meta``: second order
+    through ``torch.func.functional_call``). As in DDP, a rank without a gradient for a
+    parameter counts zeros; a parameter no rank has one for keeps none (the optimiser skips
+    it, as in one process)."""
+    if not active():
+        return
+    params = [p for p in params if p.requires_grad]
+    if not params:
+        return
+    ref = params[0]
+    flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p))
+                      .reshape(-1).float() for p in params] +
+                     [torch.tensor([float(p.grad is not None) for p in params],
+                                   device=ref.device)])
+    dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+    n, offset = world_size(), 0
+    present = flat[-len(params):].cpu().tolist()
+    for i, p in enumerate(params):
+        k = p.numel()
+        if present[i] > 0:
+            grad = (flat[offset:offset + k] / n).view_as(p).to(p.dtype)
+            if p.grad is None:
+                p.grad = grad
+            else:
+                p.grad.copy_(grad)
+        offset += k
+
+
 def merge_stats(stats: T) -> T:
     """An epoch's ``loops.EpochStats`` over all ranks: seeds and texts added up, loss the mean
     over every rank's steps, steps the job's (each rank took as many), seconds the slowest

@@ -18,7 +18,16 @@ Model selection: mean over tasks of the primary validation metric of the (unadap
 the encoder is then judged by linear probes on its frozen embeddings (``lmgnn.train.probe``).
 The run saves the first task's model in the usual files (so ``lmgnn writeback`` writes its
 embeddings with vector indexes, and the first task's predictions), every head in
-``heads.pt`` and the task list in ``tasks.json``. Meta runs do not resume.
+``heads.pt`` and the task list in ``tasks.json``.
+
+Resume: a checkpoint (``lmgnn.train.checkpoint``) after every epoch; an epoch's batches depend
+on the seed and the epoch alone (``Stream.start``), so a resumed run continues exactly.
+
+Data-parallel (``--nproc``): every rank draws its own disjoint shard of each stream's seeds
+(the loaders shard by rank), so an outer step averages ``N`` episodes, one per rank. DDP's
+hooks do not follow the second-order backward through ``functional_call``, so the outer
+gradients are averaged with one all-reduce before the optimiser step
+(``distributed.average_gradients``); rank 0 evaluates, checkpoints and writes.
 """
 
 from __future__ import annotations
@@ -42,12 +51,14 @@ from lmgnn.errors import UserError
 from lmgnn.models import TextEncoder, link_loss, pick_device, to_device
 from lmgnn.models.heads import LossKind
 from lmgnn.models.text_encoder import Pooling
+from lmgnn.sampler import node_counts
 from lmgnn.sampler.features import feature_stats
 from lmgnn.spec_store import graph_version, require_spec
-from lmgnn.train import loops, resolve
+from lmgnn.train import distributed, loops, resolve
 from lmgnn.train.batches import Loader, RunSamplers, TaskLoaders
 from lmgnn.train.budget import Deadline
 from lmgnn.train.cache import VectorCache, base_state
+from lmgnn.train.checkpoint import Checkpoint
 from lmgnn.train.config import MetaVariant, Method, TrainConfig
 from lmgnn.train.model import ModelShape, TaskModel, Vectors, build_model, model_shape
 from lmgnn.train.model_files import save_model
@@ -63,7 +74,7 @@ from lmgnn.train.runs import RunDir, RunResult, new_run_id, record_run
 from lmgnn.train.stages import PRIMARY
 from lmgnn.train.task import TaskData, excluded_relations
 
-console = Console(stderr=True)
+console = Console(stderr=True, quiet=not distributed.is_main())  # rank 0 speaks
 
 
 # ---- the model -------------------------------------------------------------------------------
@@ -206,9 +217,10 @@ class MetaParts:
 
 
 def train_meta(config: TrainConfig, driver: neo4j.Driver, database: str, runs_root: Path,
-               *, run_id: str | None = None) -> RunResult:
-    """One meta or multitask run, end to end (validated before anything is written)."""
-    parts = build_meta(config, driver, database, runs_root, run_id=run_id)
+               *, run_id: str | None = None, resume: RunDir | None = None) -> RunResult:
+    """One meta or multitask run, end to end (validated before anything is written), or the
+    rest of run ``resume`` from its last checkpoint."""
+    parts = build_meta(config, driver, database, runs_root, run_id=run_id, resume=resume)
     run, model, cache, c = parts.run, parts.model, parts.cache, parts.config
     try:
         result = _train(parts)
@@ -230,41 +242,52 @@ def train_meta(config: TrainConfig, driver: neo4j.Driver, database: str, runs_ro
                "test": result.test, "stages": result.stages, "embedding_state": cache.state,
                "sampler": parts.backend, "tasks": parts.names}
     run.write_json("summary.json", summary)
+    if not c.keep_checkpoint:
+        Checkpoint.delete(run)
     record_run(driver, database, run.run_id, {
         "status": "finished", "test": result.test, "valid": result.valid})
     return result
 
 
 def build_meta(config: TrainConfig, driver: neo4j.Driver, database: str, runs_root: Path,
-               *, run_id: str | None = None) -> MetaParts:
-    """Check the tasks, write their splits, create the run, build model, cache and streams."""
+               *, run_id: str | None = None, resume: RunDir | None = None) -> MetaParts:
+    """Check the tasks, write their splits, create the run (or reopen ``resume``), build
+    model, cache and streams. Rank 0 resolves, writes and creates; every rank builds."""
     spec = require_spec(driver, database)
     exclude = excluded_relations(spec, config.exclude)
     tasks = resolve_tasks(spec, config)
     targets = [t for _, t in tasks]
-    run_id = run_id or new_run_id(str(config.method))
-    RunDir.check_new(runs_root, run_id)
-    version = graph_version(driver, database)
-    held = held_relations(targets)
-    config = resolve.resolve_eval_fanout(config, driver, database)
-    samplers = RunSamplers(driver, database, spec, config, exclude=exclude,
-                           target_kind="link" if held else "node", task_relation=held)
-    config = resolve.resolve_max_length(config, samplers.node_texts, {
-        t: n for t, n in samplers.counts.items() if spec.nodes[t].text})
-    datas = prepare_tasks(driver, database, spec, config, [t for t, _ in tasks], samplers.counts)
     names = [task_key(t) for t in targets]
     if len(set(names)) != len(names):
         raise UserError(f"two tasks share a name ({names}): give each its own target")
-    run = RunDir.create(runs_root, run_id, {
+    new_id = resume.run_id if resume is not None else \
+        distributed.broadcast(run_id or new_run_id(str(config.method)))  # rank 0's
+    if resume is None:
+        distributed.on_main(lambda: RunDir.check_new(runs_root, new_id))
+    version = graph_version(driver, database)
+    held = held_relations(targets)
+    config = distributed.on_main(lambda: resolve.resolve_eval_fanout(config, driver, database))
+    # splits first: a snapshot sampler reads the edges' `_split` when it is made, and holds
+    # the valid/test edges of a relation out only if they are written by then
+    counts = node_counts(driver, database, spec)
+    datas = distributed.on_main(lambda: prepare_tasks(
+        driver, database, spec, config, [t for t, _ in tasks], counts))
+    samplers = RunSamplers(driver, database, spec, config, exclude=exclude,
+                           target_kind="link" if held else "node", task_relation=held)
+    config = distributed.on_main(lambda: resolve.resolve_max_length(
+        config, samplers.node_texts, {t: n for t, n in samplers.counts.items()
+                                      if spec.nodes[t].text}))
+    run = resume if resume is not None else distributed.on_main(lambda: RunDir.create(
+        runs_root, new_id, {
         "train": config.to_dict(), "graph": spec.name, "graph_version": version,
         "classes": datas[0].classes, "counts": samplers.counts,
         "target": datas[0].target.to_dict(), "tasks": [
             {"name": n, "task": t.name, "target": d.target.to_dict(), "classes": d.classes}
-            for n, (t, _), d in zip(names, tasks, datas, strict=True)]})
+            for n, (t, _), d in zip(names, tasks, datas, strict=True)]}))
     record_run(driver, database, run.run_id, {
         "method": str(config.method), "task": "multi", "target": config.target,
         "status": "running", "path": str(run.path), "seed": config.seed, "tasks": names})
-    device = pick_device(config.device)
+    device = distributed.device_for(pick_device(config.device))  # cuda:LOCAL_RANK (torchrun)
     torch.manual_seed(config.seed)
     lm = TextEncoder.from_pretrained(config.lm_path, pooling=cast(Pooling, str(config.pooling)),
                                      max_length=config.tokens).to(device)
@@ -281,6 +304,7 @@ def build_meta(config: TrainConfig, driver: neo4j.Driver, database: str, runs_ro
                                     loss=str(config.loss), negatives=str(config.negatives)))
     assert gnn is not None  # at least one task (parse_tasks)
     model = MultiTaskModel(gnn, heads, specs).to(device)
+    distributed.sync_parameters(model)  # every rank starts from rank 0's weights
     gnn.set_feature_stats(feature_stats(driver, database, spec))
     cache = VectorCache(runs_root / ".embeddings", spec, samplers.counts)
     cache.refresh(lm, samplers.node_texts, base_state(config, version))
@@ -307,12 +331,25 @@ def _stream(samplers: RunSamplers, data: TaskData, config: TrainConfig, size: in
 
 def _train(parts: MetaParts) -> RunResult:
     c, model = parts.config, parts.model
-    optimizer = torch.optim.AdamW(model.parameters(), lr=c.outer_lr, weight_decay=1e-4)
-    best, best_state, bad = -math.inf, None, 0
+    params = list(model.parameters())
+    optimizer = torch.optim.AdamW(params, lr=c.outer_lr, weight_decay=1e-4)
+    best, best_state, bad, first = -math.inf, None, 0, 0
     best_row: dict[str, Any] = {}
+    ckpt = Checkpoint.load(parts.run)
+    if ckpt is not None:  # a resumed run: the epoch after the last finished one
+        model.load_state_dict(ckpt.model)
+        if ckpt.optimizer is not None:
+            optimizer.load_state_dict(ckpt.optimizer)
+        ckpt.restore_rng()
+        first, bad, best_row = ckpt.next_epoch, ckpt.bad_epochs, ckpt.summary or {}
+        best = ckpt.best if ckpt.best is not None else -math.inf
+        best_state = ckpt.best_state
+        console.print(f"resuming run {parts.run.run_id} at {c.method} epoch {first}")
     deadline = budget_deadline(c)
-    for epoch in range(c.epochs):
-        if deadline.passed():
+    for epoch in range(first, c.epochs):
+        if bad >= c.patience:  # stopped early just before an interruption
+            break
+        if distributed.broadcast(deadline.passed()):  # rank 0 decides for every rank
             console.print(f"{c.method}: --budget spent after {epoch} epochs")
             break
         t0 = time.perf_counter()
@@ -322,9 +359,9 @@ def _train(parts: MetaParts) -> RunResult:
         losses = [0.0] * len(parts.names)
         for step in range(c.episodes):
             total = _episode(parts, losses)
-            loops.optimizer_step(total, model.parameters(), optimizer,
-                                 f"{c.method} epoch {epoch}", step)
-        valid = _evaluate(parts, "valid")
+            outer_step(total, params, optimizer, f"{c.method} epoch {epoch}", step)
+        losses = [v / distributed.world_size() for v in distributed.sum_all(losses)]
+        valid = distributed.on_main(lambda: _evaluate(parts, "valid"))
         score = _score(parts, valid)
         row = {"stage": str(c.method), "epoch": epoch, "split": "valid",
                "loss": sum(losses) / max(c.episodes, 1), "seconds":
@@ -337,20 +374,49 @@ def _train(parts: MetaParts) -> RunResult:
                       f"valid_score={score:.4f} seconds={row['seconds']}")
         if score > best:
             best, bad, best_row = score, 0, row
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best_state = {"weights": {k: v.detach().cpu().clone()
+                                      for k, v in model.state_dict().items()},
+                          "cache_state": parts.cache.state}
         else:
             bad += 1
-            if bad >= c.patience:
-                break
+        _checkpoint(parts, epoch + 1, optimizer, best, best_state, bad, best_row)
     if best_state is not None:
-        model.load_state_dict(best_state)
-    results = {split: _evaluate(parts, split) for split in ("valid", "test")}
+        model.load_state_dict(best_state["weights"])
+    results = distributed.on_main(lambda: {split: _evaluate(parts, split)
+                                           for split in ("valid", "test")})
     for split, metrics in results.items():
         parts.run.log_metrics({"stage": "final", "split": split, **metrics})
     stages: dict[str, Any] = {str(c.method): best_row}
     parts.run.write_json("stages.json", stages)
     return RunResult(parts.run.run_id, parts.run.path, results["valid"], results["test"],
                      stages)
+
+
+def outer_step(loss: Tensor, params: list[nn.Parameter], optimizer: torch.optim.Optimizer,
+               where: str, step: int) -> None:
+    """Backward (second order through the inner loop for meta), gradients averaged over
+    ranks, clip to norm 1, step; a non-finite loss on any rank stops every rank."""
+    value = distributed.sum_all([float(loss.detach())])[0]
+    if not math.isfinite(value):
+        raise UserError(f"{where}: loss is {value} at step {step}; training diverged. Lower "
+                        "--outer-lr (or --inner-lr) and start a new run.")
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    distributed.average_gradients(params)
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    optimizer.step()
+
+
+def _checkpoint(parts: MetaParts, next_epoch: int, optimizer: torch.optim.Optimizer,
+                best: float, best_state: dict[str, Any] | None, bad: int,
+                best_row: dict[str, Any]) -> None:
+    """The run's state after an epoch, in the one checkpoint format (rank 0 writes)."""
+    Checkpoint(stage_index=0, next_epoch=next_epoch, model=parts.model.state_dict(),
+               lm_scorer={}, cache_state=parts.cache.state, rng=torch.get_rng_state(),
+               optimizer=optimizer.state_dict(), best=best, best_state=best_state,
+               bad_epochs=bad, summary=best_row,
+               cuda_rng=torch.cuda.get_rng_state_all() if torch.cuda.is_available()
+               else None).save(parts.run)
 
 
 def budget_deadline(config: TrainConfig) -> Deadline:

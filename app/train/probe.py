@@ -17,6 +17,10 @@ The probe is a run like any other (run dir, ``(:ModelRun)``); its model files ar
 (``model.pt`` = the encoder's weights + the probe's head), so ``lmgnn writeback PROBE`` writes
 its predictions through the encoder as for any run. Encoder-shaping options (exclude, layers,
 fanout, conv, hidden, LM settings) are taken from RUN.
+
+Resume: a checkpoint after every epoch (the head, its optimiser, the best head so far).
+Data-parallel (``--nproc``): each rank trains on its own shard of the seeds under DDP; rank 0
+computes the embeddings files once (the others wait and read them), evaluates and writes.
 """
 
 from __future__ import annotations
@@ -43,9 +47,10 @@ from lmgnn.sampler import make_sampler
 from lmgnn.sampler.base import NeighbourSampler
 from lmgnn.spec import EdgeType, GraphSpec
 from lmgnn.spec_store import graph_version, require_spec
-from lmgnn.train import loops
+from lmgnn.train import distributed, loops
 from lmgnn.train.batches import RunSamplers, TaskLoaders
 from lmgnn.train.cache import VectorCache
+from lmgnn.train.checkpoint import Checkpoint
 from lmgnn.train.config import TrainConfig
 from lmgnn.train.full_rank import node_representations
 from lmgnn.train.meta import budget_deadline
@@ -57,7 +62,7 @@ from lmgnn.train.stages import PRIMARY
 from lmgnn.train.task import Target, excluded_relations, prepare_task, resolve_target
 from lmgnn.writeback import naming
 
-console = Console(stderr=True)
+console = Console(stderr=True, quiet=not distributed.is_main())  # rank 0 speaks
 ENCODER_FIELDS = ("exclude", "layers", "fanout", "conv", "hidden", "heads", "lm_path",
                   "pooling", "max_length", "eval_fanout")
 HEADS = {"node": "NodeClassifier", "edge": "LinearEdgeClassifier", "link": "LinkScorer"}
@@ -67,6 +72,7 @@ class FrozenEmbeddings:
     """Per node type, one float32 ``.npy`` memmap of embeddings by ``_nid`` (``Vectors``)."""
 
     def __init__(self, files: dict[str, Path]) -> None:
+        self.files = files
         self.arrays = {label: np.load(path, mmap_mode="r") for label, path in files.items()}
 
     @property
@@ -128,11 +134,13 @@ def run_embeddings(driver: neo4j.Driver, database: str, spec: GraphSpec, source:
                    labels: list[str], held: list[EdgeType], device: str = "auto"
                    ) -> FrozenEmbeddings:
     """The encoder run's embeddings of ``labels`` with the valid/test edges of ``held`` out
-    of message passing; computed through its model once, then read from its run dir."""
+    of message passing; computed through its model once, then read from its run dir.
+    Distributed: every rank fills the vector cache with its share, rank 0 alone embeds and
+    writes the files."""
     folder = source.path / "embeddings" / ("all" if not held else
                                            "hold-" + "-".join(et[1] for et in held))
     files = {label: folder / f"{label}.npy" for label in labels}
-    todo = [label for label, f in files.items() if not f.is_file()]
+    todo = distributed.broadcast([label for label, f in files.items() if not f.is_file()])
     if todo:
         loaded = load_model(source.path, device=device)
         samplers = RunSamplers(driver, database, spec, loaded.config,
@@ -149,15 +157,18 @@ def run_embeddings(driver: neo4j.Driver, database: str, spec: GraphSpec, source:
             cache = VectorCache(source.path.parent / ".embeddings", spec, loaded.counts)
             cache.refresh(loaded.lm, samplers.node_texts, loaded.embedding_state)
         sampler = samplers["graph" if model.gnn is not None else "text"]
-        for label in todo:
-            n = samplers.counts[label]
-            reps = node_representations(model, sampler, cache, loaded.device, label,
-                                        torch.arange(n))
-            first = next(reps, None)
-            if first is None:
-                raise UserError(f"run {source.run_id}: no {label} node to embed")
-            rows = ((c.numpy(), h.numpy()) for c, h in [first, *reps])
-            _write_npy(files[label], rows, (n, int(first[1].size(1))))
+
+        def embed() -> None:
+            for label in todo:
+                n = samplers.counts[label]
+                reps = node_representations(model, sampler, cache, loaded.device, label,
+                                            torch.arange(n))
+                first = next(reps, None)
+                if first is None:
+                    raise UserError(f"run {source.run_id}: no {label} node to embed")
+                rows = ((c.numpy(), h.numpy()) for c, h in [first, *reps])
+                _write_npy(files[label], rows, (n, int(first[1].size(1))))
+        distributed.on_main(embed)
     return FrozenEmbeddings(files)
 
 
@@ -201,8 +212,9 @@ def _head(target: Target, dim: int, num_classes: int) -> nn.Module:
 
 
 def train_probe(config: TrainConfig, driver: neo4j.Driver, database: str, runs_root: Path,
-                *, run_id: str | None = None) -> RunResult:
-    """Train and record one probe run (validated before anything is written)."""
+                *, run_id: str | None = None, resume: RunDir | None = None) -> RunResult:
+    """Train and record one probe run (validated before anything is written), or the rest of
+    run ``resume`` from its last checkpoint."""
     spec = require_spec(driver, database)
     name = cast(str, config.embeddings).strip()
     from_graph = name.startswith("graph:")
@@ -217,31 +229,39 @@ def train_probe(config: TrainConfig, driver: neo4j.Driver, database: str, runs_r
     config = dataclasses.replace(config, **{k: getattr(encoder, k) for k in ENCODER_FIELDS
                                             if hasattr(encoder, k)})
     target = resolve_target(spec, config)
-    run_id = run_id or new_run_id("probe")
-    RunDir.check_new(runs_root, run_id)
+    new_id = resume.run_id if resume is not None else \
+        distributed.broadcast(run_id or new_run_id("probe"))  # rank 0's
+    if resume is None:
+        distributed.on_main(lambda: RunDir.check_new(runs_root, new_id))
     sampler = make_sampler(driver, database, spec, backend="cypher", fanouts=[],
                            seed=config.seed, features="none")
     samplers = SeedSamplers(sampler, spec)
-    data = prepare_task(driver, database, spec, config, samplers.counts)
-    run = RunDir.create(runs_root, run_id, {
-        "train": config.to_dict(), "graph": spec.name,
-        "graph_version": graph_version(driver, database), "classes": data.classes,
-        "counts": samplers.counts, "target": data.target.to_dict(), "encoder": source_id})
-    record_run(driver, database, run_id, {
+    data = distributed.on_main(lambda: prepare_task(driver, database, spec, config,
+                                                    samplers.counts))
+    version = graph_version(driver, database)
+    run = resume if resume is not None else distributed.on_main(lambda: RunDir.create(
+        runs_root, new_id, {
+            "train": config.to_dict(), "graph": spec.name, "graph_version": version,
+            "classes": data.classes, "counts": samplers.counts,
+            "target": data.target.to_dict(), "encoder": source_id}))
+    record_run(driver, database, new_id, {
         "method": "probe", "task": str(config.task), "target": config.target,
         "status": "running", "path": str(run.path), "seed": config.seed, "encoder": source_id})
     try:
         held = [target.relation] if target.relation is not None else []
-        emb = graph_embeddings(driver, database, spec, source_id, _labels(target),
-                               samplers.counts, run.path / "embeddings") if from_graph else \
+        emb = FrozenEmbeddings(distributed.on_main(lambda: graph_embeddings(
+            driver, database, spec, source_id, _labels(target), samplers.counts,
+            run.path / "embeddings").files)) if from_graph else \
             run_embeddings(driver, database, spec, source, _labels(target), held,
                            config.device)
         result = _fit(config, run, data, samplers, emb, target)
     except BaseException as exc:
-        record_run(driver, database, run_id, {
+        record_run(driver, database, new_id, {
             "status": "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"})
         raise
-    record_run(driver, database, run_id, {"status": "finished", "test": result.test,
+    if not config.keep_checkpoint:
+        Checkpoint.delete(run)
+    record_run(driver, database, new_id, {"status": "finished", "test": result.test,
                                           "valid": result.valid})
     return result
 
@@ -249,7 +269,7 @@ def train_probe(config: TrainConfig, driver: neo4j.Driver, database: str, runs_r
 def _fit(config: TrainConfig, run: RunDir, data: Any, samplers: SeedSamplers,
          emb: FrozenEmbeddings, target: Target) -> RunResult:
     torch.manual_seed(config.seed)
-    device = pick_device(config.device)
+    device = distributed.device_for(pick_device(config.device))
     model = ProbeModel(_head(target, emb.dim, data.num_classes)).to(device)
     task = loops.TaskSpec(kind=target.kind, label=target.label,  # type: ignore[arg-type]
                           relation=target.relation, num_classes=data.num_classes,
@@ -257,29 +277,56 @@ def _fit(config: TrainConfig, run: RunDir, data: Any, samplers: SeedSamplers,
     loaders = TaskLoaders(cast(RunSamplers, samplers), data, config)
     optimizer = torch.optim.AdamW(model.head.parameters(), lr=config.gnn_lr)
     primary = PRIMARY[target.kind]
-    best, best_state, bad = -math.inf, None, 0
+    best, best_state, bad, first = -math.inf, None, 0, 0
     best_row: dict[str, Any] = {}
+    ckpt = Checkpoint.load(run)
+    if ckpt is not None:  # a resumed run: the epoch after the last finished one
+        model.head.load_state_dict(ckpt.model)
+        if ckpt.optimizer is not None:
+            optimizer.load_state_dict(ckpt.optimizer)
+        ckpt.restore_rng()
+        first, bad, best_row = ckpt.next_epoch, ckpt.bad_epochs, ckpt.summary or {}
+        best = ckpt.best if ckpt.best is not None else -math.inf
+        best_state = ckpt.best_state
+        console.print(f"resuming run {run.run_id} at probe epoch {first}")
     deadline = budget_deadline(config)
-    for epoch in range(config.epochs):
-        if deadline.passed():
+    step = distributed.wrap(model.head)  # DDP in a distributed run
+    for epoch in range(first, config.epochs):
+        if bad >= config.patience:  # stopped early just before an interruption
+            break
+        if distributed.broadcast(deadline.passed()):  # rank 0 decides for every rank
             break
         loader = loaders.train("graph", epoch)
-        stats = loops.train_epoch(task, model, loader, "cached", emb, optimizer, device,
-                                  len(loader), f"probe epoch {epoch}")
-        valid = loops.evaluate(task, model, loaders.evaluate("graph", "valid"), emb, device)
+        stats = distributed.merge_stats(loops.train_epoch(
+            task, model, loader, "cached", emb, optimizer, device, len(loader),
+            f"probe epoch {epoch}", step=step))
+        valid = distributed.on_main(lambda: loops.evaluate(
+            task, model, loaders.evaluate("graph", "valid"), emb, device))
         row = {"stage": "probe", "epoch": epoch, "split": "valid", **stats.as_dict(),
                **{f"valid_{k}": v for k, v in valid.items()}}
         run.log_metrics(row)
         score = valid.get(primary, -math.inf)
         if score > best:
             best, bad, best_row = score, 0, row
-            best_state = {k: v.detach().clone() for k, v in model.head.state_dict().items()}
+            best_state = {"weights": {k: v.detach().cpu().clone()
+                                      for k, v in model.head.state_dict().items()}}
         else:
             bad += 1
-            if bad >= config.patience:
-                break
+        Checkpoint(stage_index=0, next_epoch=epoch + 1, model=model.head.state_dict(),
+                   lm_scorer={}, cache_state=None, rng=torch.get_rng_state(),
+                   optimizer=optimizer.state_dict(), best=best, best_state=best_state,
+                   bad_epochs=bad, summary=best_row).save(run)
+    distributed.release()
     if best_state is not None:
-        model.head.load_state_dict(best_state)
+        model.head.load_state_dict(best_state["weights"])
+    return distributed.on_main(lambda: _final(run, model, task, loaders, emb, device, target,
+                                              data, best_row))
+
+
+def _final(run: RunDir, model: ProbeModel, task: loops.TaskSpec, loaders: TaskLoaders,
+           emb: FrozenEmbeddings, device: torch.device, target: Target, data: Any,
+           best_row: dict[str, Any]) -> RunResult:
+    """Rank 0's part: test and valid metrics with their predictions, model files, summary."""
     results = {}
     for split in ("valid", "test"):
         outputs: dict[str, Tensor] = {}

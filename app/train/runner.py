@@ -34,8 +34,6 @@ from lmgnn.train.runs import RunDir, RunResult, new_run_id, record_run
 from lmgnn.train.task import excluded_relations, prepare_task, resolve_target
 
 console = Console(stderr=True, quiet=not distributed.is_main())  # rank 0 speaks
-# methods whose own loops (EM rounds, episodes, probes) are not data-parallel yet
-SINGLE_PROCESS = (Method.meta, Method.multitask, Method.probe)
 
 
 
@@ -53,18 +51,13 @@ def train(config: TrainConfig, driver: neo4j.Driver, database: str, runs_root: s
         if (run.path / "summary.json").exists():
             raise UserError(f"run {resume} already finished; start a new run instead")
     distributed.init(pick_device(config.device))  # a torchrun rank joins its group
-    if distributed.launched() and config.method in SINGLE_PROCESS:
-        raise UserError(f"method {config.method} trains in one process for now (its loops "
-                        "do not use lmgnn.train.distributed yet): run it without --nproc")
     # `auto` options from the graph (rank 0 reads, every rank gets the same numbers)
     config = distributed.on_main(lambda: resolve_auto(config, driver, database, spec))
-    if config.method in (Method.meta, Method.multitask, Method.probe):
-        if resume:
-            raise UserError(f"{config.method} runs do not resume: start a new run")
+    if config.method in (Method.meta, Method.multitask, Method.probe):  # their own loops
         from lmgnn.train.meta import train_meta
         from lmgnn.train.probe import train_probe
         other = train_probe if config.method is Method.probe else train_meta
-        return other(config, driver, database, runs_root, run_id=run_id)
+        return other(config, driver, database, runs_root, run_id=run_id, resume=run)
     # everything a user can get wrong is checked before a run dir or (:ModelRun) exists
     exclude = excluded_relations(spec, config.exclude)
     target = resolve_target(spec, config)

@@ -131,3 +131,71 @@ def test_task_definitions_are_checked(tiny_shop, tmp_path) -> None:
     tasks.write_text("- {kind: link}\n")
     with pytest.raises(UserError, match=r"tasks\.yaml task 1"):
         parse_tasks([str(tasks)])
+
+
+def _weights(run_path) -> dict[str, torch.Tensor]:
+    return torch.load(run_path / "model.pt", weights_only=True)
+
+
+def test_interrupted_meta_and_probe_runs_resume_to_the_same_result(tiny_shop, tiny_lm_dir,
+                                                                   tmp_path, monkeypatch
+                                                                   ) -> None:
+    """Ctrl-C in epoch 1, then `--resume`: the run ends exactly where an uninterrupted run
+    with the same options ends (weights, metrics), redoing no finished epoch."""
+    from lmgnn.train import loops, meta
+    from lmgnn.train.checkpoint import Checkpoint
+    from lmgnn.train.runs import RunDir
+
+    db, runs = tiny_shop, tmp_path / "runs"
+    cfg = _cfg(tiny_lm_dir, task_target=TASKS[::2], epochs=3, patience=3)
+    whole = train(cfg, db.driver, db.database, runs, run_id="whole")
+    real, calls = meta._episode, []
+
+    def crash(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == cfg.episodes + 1:  # the first episode of epoch 1
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(meta, "_episode", crash)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, db.driver, db.database, runs, run_id="cut")
+    ckpt = Checkpoint.load(RunDir.open(runs, "cut"))
+    assert ckpt is not None and ckpt.next_epoch == 1
+    assert db.run("MATCH (r:ModelRun {run_id: 'cut'}) RETURN r.status AS s") == [
+        {"s": "interrupted"}]
+    done: list = []
+    monkeypatch.setattr(meta, "_episode", lambda *a, **k: done.append(1) or real(*a, **k))
+    resumed = train(cfg, db.driver, db.database, runs, resume="cut")
+    assert len(done) == 2 * cfg.episodes  # epochs 1 and 2 only
+    assert resumed.valid == whole.valid and resumed.test == whole.test
+    rows = {r: [x["loss"] for x in RunDir.open(runs, r).metrics() if x["stage"] == "meta"]
+            for r in ("whole", "cut")}
+    assert len(rows["cut"]) == 3 and rows["cut"] == rows["whole"]
+    a, b = _weights(whole.path), _weights(resumed.path)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert not (resumed.path / "checkpoints" / "last.pt").exists()
+    with pytest.raises(UserError, match="already finished"):
+        train(cfg, db.driver, db.database, runs, resume="cut")
+
+    # a probe: interrupted after its first epoch, resumed, equal to an uninterrupted probe
+    probe = TrainConfig(method="probe", embeddings="whole", task="node",
+                        target="Product.category", epochs=3, patience=3, gnn_lr=0.05)
+    plain = train(probe, db.driver, db.database, runs, run_id="p-whole")
+    real_epoch, epochs = loops.train_epoch, []
+
+    def crash_epoch(*args, **kwargs):
+        epochs.append(1)
+        if len(epochs) == 2:
+            raise KeyboardInterrupt
+        return real_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(loops, "train_epoch", crash_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        train(probe, db.driver, db.database, runs, run_id="p-cut")
+    monkeypatch.setattr(loops, "train_epoch", real_epoch)
+    again = train(probe, db.driver, db.database, runs, resume="p-cut")
+    assert again.valid == plain.valid and again.test == plain.test
+    probe_rows = [x["epoch"] for x in RunDir.open(runs, "p-cut").metrics()
+                  if x["stage"] == "probe"]
+    assert probe_rows == [0, 1, 2]
