@@ -1,9 +1,10 @@
 """``bulk_load``: a new graph through Neo4j's offline importer, for sizes the online path
 cannot take in reasonable time.
 
-Order: validate every file exactly as ``load_graph`` does (nothing written yet) -> check the
-database may be replaced (it holds no nodes, or ``replace``) -> write the importer's CSV files
-(``bulk_files``) next to the store -> ``neo4j-admin database import full`` into a staging
+Order: check the database may be replaced (it holds no nodes, or ``replace``) -> one read
+of every file that validates it exactly as ``load_graph`` does and writes the importer's CSV
+files (``bulk_files``) next to the store as it goes (bad input: the same error, the files are
+deleted, the database untouched) -> ``neo4j-admin database import full`` into a staging
 store while the server keeps serving, then stop the server, swap the stores, start it
 (``lmgnn.db.bulk_import``) -> the same constraints and indexes as the online path -> the spec.
 The result is the graph the online path builds in an empty database: same nodes, properties,
@@ -28,10 +29,10 @@ from lmgnn.config import Settings
 from lmgnn.db import bulk_import, server
 from lmgnn.db.connection import graph_counts, open_driver
 from lmgnn.loaders import write
-from lmgnn.loaders.bulk_files import write_import_files
+from lmgnn.loaders.bulk_files import ImportFiles, validate_and_write
 from lmgnn.loaders.load import LoadReport, check_database_is_free, write_validated
 from lmgnn.loaders.progress import RowProgress
-from lmgnn.loaders.validate import ValidatedGraph, validate_files
+from lmgnn.loaders.validate import validate_files
 from lmgnn.spec import GraphSpec
 
 Say = Callable[[str], None]
@@ -50,32 +51,33 @@ def bulk_load(spec: GraphSpec, data_dir: Path, settings: Settings, *, replace: b
     report = LoadReport(graph=spec.name, dry_run=False, method="bulk")
     database = settings.database
     with RowProgress(enabled=progress) as bars:
-        checked = validate_files(spec, data_dir, bars)
-        report.validate_seconds = time.perf_counter() - started
-        report.rows_read = checked.total_rows
         problem = bulk_import.local_import_problem(settings)
         if problem is None and not server.bolt_answers(settings):
             settings = server.start(settings)
         driver = open_driver(settings)
         try:
-            if not replace:
-                check_database_is_free(driver, database, spec)
             nodes = _node_count(driver, database)
             if problem is None and nodes and not replace:
                 problem = (f"database {database!r} holds {nodes:,} nodes and the importer "
                            "replaces a whole database: adding to it online (pass --replace "
                            "to delete them and import)")
             if problem is not None:
-                report.method, report.note = "online", f"--bulk: {problem}; loading online"
-                if say:
-                    say(report.note)
-                write_validated(driver, database, spec, data_dir, checked, bars, report,
-                                replace=replace)
+                _online(spec, data_dir, driver, database, bars, report, problem,
+                        replace=replace, say=say)
                 report.seconds = time.perf_counter() - started
                 return report
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(prefix="bulk-import-", dir=settings.data_dir) as tmp:
+                work = Path(tmp)
+                checked, files = validate_and_write(spec, data_dir, work / "files", bars)
+                report.validate_seconds = time.perf_counter() - started
+                report.rows_read = checked.total_rows
+                if not replace:
+                    check_database_is_free(driver, database, spec)
+                driver.close()
+                settings = _import(settings, files, work, report)
         finally:
             driver.close()
-        settings = _import(spec, data_dir, settings, checked, bars, report)
     driver = open_driver(settings)
     try:
         before = time.perf_counter()
@@ -91,19 +93,28 @@ def bulk_load(spec: GraphSpec, data_dir: Path, settings: Settings, *, replace: b
     return report
 
 
-def _import(spec: GraphSpec, data_dir: Path, settings: Settings,
-            checked: ValidatedGraph, bars: RowProgress,
+def _online(spec: GraphSpec, data_dir: Path, driver: neo4j.Driver, database: str,
+            bars: RowProgress, report: LoadReport, problem: str, *, replace: bool,
+            say: Say | None) -> None:
+    """The online path, as ``load_graph`` runs it, with a note saying why."""
+    report.method, report.note = "online", f"--bulk: {problem}; loading online"
+    if say:
+        say(report.note)
+    before = time.perf_counter()
+    checked = validate_files(spec, data_dir, bars)
+    report.validate_seconds = time.perf_counter() - before
+    report.rows_read = checked.total_rows
+    if not replace:
+        check_database_is_free(driver, database, spec)
+    write_validated(driver, database, spec, data_dir, checked, bars, report, replace=replace)
+
+
+def _import(settings: Settings, files: ImportFiles, work: Path,
             report: LoadReport) -> Settings:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="bulk-import-", dir=settings.data_dir) as tmp:
-        work = Path(tmp)
-        before = time.perf_counter()
-        files = write_import_files(spec, data_dir, checked, work / "files", bars)
-        report.files_seconds = time.perf_counter() - before
-        run = bulk_import.bulk_import(
-            settings, settings.database, [f.argument() for f in files.nodes],
-            [f.argument() for f in files.relationships], multiline=files.multiline,
-            work_dir=work)
+    run = bulk_import.bulk_import(
+        settings, settings.database, [f.argument() for f in files.nodes],
+        [f.argument() for f in files.relationships], multiline=files.multiline,
+        work_dir=work)
     report.import_seconds, report.downtime_seconds = run.seconds, run.stopped_seconds
     report.node_seconds = report.relationship_seconds = 0.0
     return settings

@@ -1,4 +1,4 @@
-"""The offline importer's CSV files, written from a spec's validated files.
+"""The offline importer's CSV files, written while validation streams the spec's files.
 
 ``neo4j-admin database import full`` reads one header file and one data file per label and per
 relation. What it is given is exactly what the online path stores:
@@ -12,9 +12,11 @@ relation. What it is given is exactly what the online path stores:
   online path's ``SET n += {p: null}``; strings are never empty here (validation made blank
   cells missing), so no value is lost to that rule.
 
-Files are streamed chunk by chunk (the readers' chunks), so memory follows the chunk size plus
-one bit per node of a label (first occurrence) and, only for relations whose files repeat a
-pair, 8 bytes per row (first occurrence of each pair).
+``ImportWriter`` is a ``validate.ChunkSink``: each chunk is written as soon as it passed its
+checks, so every file is read once (``validate_and_write``). Files that fail a later check are
+left to the caller to delete. Memory follows the chunk size; a relation whose files repeat a
+pair is filtered afterwards, reading its staged file once more (validation knows which rows
+repeat only at the end; the synthetic shop and DBLP repeat none).
 """
 
 from __future__ import annotations
@@ -22,22 +24,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import pandas as pd
 
-from lmgnn.loaders.plan import (
-    SOURCE,
-    TARGET,
-    describe_rel,
-    first_pairs,
-    node_columns,
-    rel_chunks,
-    resolve,
-)
 from lmgnn.loaders.progress import RowProgress
-from lmgnn.loaders.readers import key_array, read_chunks
-from lmgnn.loaders.validate import ValidatedGraph
+from lmgnn.loaders.readers import CHUNK_ROWS
+from lmgnn.loaders.validate import ValidatedGraph, validate_files
 from lmgnn.spec import NID, GraphSpec, NodeType, RelType
 
 IMPORT_TYPES = {"string": "string", "int": "long", "float": "double", "bool": "boolean"}
@@ -73,28 +67,97 @@ class ImportFiles:
         return sum(f.rows for f in self.relationships)
 
 
-def dense_ids(checked: ValidatedGraph) -> dict[str, pd.Index]:
-    """Label -> unique keys in file order: a key's position is its ``_nid`` (as the online
-    path gives them on an empty database)."""
-    return dict(checked.keys)
+def validate_and_write(spec: GraphSpec, data_dir: Path, out: Path,
+                       progress: RowProgress | None = None) -> tuple[ValidatedGraph, ImportFiles]:
+    """Validate every file of ``spec`` (``validate_files``, same errors) and write the
+    importer's header and data files into ``out`` in the same pass."""
+    with ImportWriter(spec, out) as writer:
+        checked = validate_files(spec, data_dir, progress, sink=writer)
+    return checked, writer.files
 
 
-def write_import_files(spec: GraphSpec, data_dir: Path, checked: ValidatedGraph, out: Path,
-                       progress: RowProgress | None = None) -> ImportFiles:
-    """Write header and data files for every label and relation of ``spec`` into ``out``."""
-    progress = progress or RowProgress(enabled=False)
-    out.mkdir(parents=True, exist_ok=True)
-    files = ImportFiles()
-    keys = dense_ids(checked)
-    for label, node in spec.nodes.items():
-        files.nodes.append(_write_nodes(node, data_dir, keys[label], out, progress,
-                                        checked.node_rows[label], files))
-    for i, rel in enumerate(spec.relationships):
-        name = describe_rel(rel)
-        repeats = checked.rel_rows[name] != checked.rel_unique[name]
-        files.relationships.append(_write_rels(
-            spec, rel, i, data_dir, keys, out, progress, checked.rel_rows[name], repeats, files))
-    return files
+class ImportWriter:
+    """Header and data files for every label and relation of a spec, filled chunk by chunk."""
+
+    def __init__(self, spec: GraphSpec, out: Path) -> None:
+        self.spec, self.out, self.files = spec, out, ImportFiles()
+        self._nodes: dict[str, tuple[ImportFile, TextIO, dict[str, str]]] = {}
+        self._rels: dict[int, tuple[ImportFile, TextIO]] = {}
+
+    def __enter__(self) -> ImportWriter:
+        self.out.mkdir(parents=True, exist_ok=True)
+        for label, node in self.spec.nodes.items():
+            props = {node.key: node.key_type,
+                     **{p: t for p, t in node.properties.items() if p != node.key}}
+            target = ImportFile(label, self.out / f"nodes_{label}.header.csv",
+                                self.out / f"nodes_{label}.csv")
+            _header(target.header, [f"{NID}:ID({label})", *_typed_fields(props)])
+            self._nodes[label] = (target, _open(target.data), props)
+            self.files.nodes.append(target)
+        for i, rel in enumerate(self.spec.relationships):
+            stem = f"rels_{i}_{rel.type}"
+            target = ImportFile(rel.type, self.out / f"{stem}.header.csv",
+                                self.out / f"{stem}.csv")
+            _header(target.header, [f":START_ID({rel.source})", f":END_ID({rel.target})",
+                                    *_typed_fields(rel.properties)])
+            self._rels[id(rel)] = (target, _open(target.data))
+            self.files.relationships.append(target)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for _, fh, _ in self._nodes.values():
+            fh.close()
+        for _, fh in self._rels.values():
+            fh.close()
+
+    def nodes(self, node: NodeType, chunk: pd.DataFrame, nids: np.ndarray,
+              first: np.ndarray) -> None:
+        target, fh, props = self._nodes[node.label]
+        if not first.all():
+            chunk, nids = chunk[first], nids[first]
+        frame = pd.DataFrame({NID: nids})
+        for p, t in props.items():
+            frame[p] = _cells(chunk[p].reset_index(drop=True), t)
+        self.files.multiline |= _spans_lines(frame, props)
+        _append(frame, fh)
+        target.rows += len(frame)
+
+    def relationships(self, rel: RelType, chunk: pd.DataFrame, source: np.ndarray,
+                      target: np.ndarray) -> None:
+        staged, fh = self._rels[id(rel)]
+        frame = pd.DataFrame({"s": source, "t": target})
+        for p, t in rel.properties.items():
+            frame[p] = _cells(chunk[p].reset_index(drop=True), t)
+        self.files.multiline |= _spans_lines(frame, rel.properties)
+        _append(frame, fh)
+        staged.rows += len(frame)
+
+    def relationships_done(self, rel: RelType, first: np.ndarray | None) -> None:
+        staged, fh = self._rels[id(rel)]
+        fh.close()
+        if first is not None:
+            staged.rows = _keep_rows(staged.data, first)
+
+
+def _open(path: Path) -> TextIO:
+    return path.open("w", encoding="utf-8", newline="")
+
+
+def _keep_rows(path: Path, keep: np.ndarray) -> int:
+    """Rewrite the staged data file ``path`` with only the rows where ``keep``; rows kept."""
+    kept = path.with_suffix(".kept.csv")
+    offset = rows = 0
+    with kept.open("w", encoding="utf-8", newline="") as fh:
+        for frame in pd.read_csv(path, header=None, dtype=object, keep_default_na=False,
+                                 na_filter=False, encoding="utf-8", chunksize=CHUNK_ROWS):
+            mask = keep[offset:offset + len(frame)]
+            offset += len(frame)
+            _append(frame[mask], fh)
+            rows += int(mask.sum())
+    if offset != len(keep):
+        raise AssertionError(f"{path}: {offset} staged rows, {len(keep)} validated")
+    kept.replace(path)
+    return rows
 
 
 def _header(path: Path, fields: list[str]) -> None:
@@ -103,59 +166,6 @@ def _header(path: Path, fields: list[str]) -> None:
 
 def _typed_fields(props: dict[str, str]) -> list[str]:
     return [f"{p}:{IMPORT_TYPES[t]}" for p, t in props.items()]
-
-
-def _write_nodes(node: NodeType, data_dir: Path, keys: pd.Index, out: Path,
-                 progress: RowProgress, total: int, files: ImportFiles) -> ImportFile:
-    props = {node.key: node.key_type,
-             **{p: t for p, t in node.properties.items() if p != node.key}}
-    target = ImportFile(node.label, out / f"nodes_{node.label}.header.csv",
-                        out / f"nodes_{node.label}.csv")
-    _header(target.header, [f"{NID}:ID({node.label})", *_typed_fields(props)])
-    seen = np.zeros(len(keys), dtype=bool)
-    task = progress.task(f"import file {node.label}", total=total)
-    with target.data.open("w", encoding="utf-8", newline="") as fh:
-        for source in node.files:
-            for chunk in read_chunks(resolve(data_dir, source), node_columns(node, source),
-                                     source.path):
-                nids = keys.get_indexer(pd.Index(key_array(chunk[node.key])))
-                first = ~seen[nids] & ~pd.Series(nids).duplicated().to_numpy()
-                seen[nids[first]] = True
-                frame = pd.DataFrame({NID: nids[first]})
-                for p, t in props.items():
-                    frame[p] = _cells(chunk[p][first].reset_index(drop=True), t)
-                files.multiline |= _spans_lines(frame, props)
-                _append(frame, fh)
-                target.rows += len(frame)
-                progress.advance(task, len(chunk))
-    return target
-
-
-def _write_rels(spec: GraphSpec, rel: RelType, number: int, data_dir: Path,
-                keys: dict[str, pd.Index], out: Path, progress: RowProgress, total: int,
-                repeats: bool, files: ImportFiles) -> ImportFile:
-    stem = f"rels_{number}_{rel.type}"
-    target = ImportFile(rel.type, out / f"{stem}.header.csv", out / f"{stem}.csv")
-    _header(target.header, [f":START_ID({rel.source})", f":END_ID({rel.target})",
-                            *_typed_fields(rel.properties)])
-    keep = first_pairs(spec, rel, data_dir, keys) if repeats else None
-    offset = 0
-    task = progress.task(f"import file {rel.type}", total=total)
-    with target.data.open("w", encoding="utf-8", newline="") as fh:
-        for chunk in rel_chunks(spec, rel, data_dir):
-            frame = pd.DataFrame({
-                "s": keys[rel.source].get_indexer(pd.Index(key_array(chunk[SOURCE]))),
-                "t": keys[rel.target].get_indexer(pd.Index(key_array(chunk[TARGET])))})
-            for p, t in rel.properties.items():
-                frame[p] = _cells(chunk[p].reset_index(drop=True), t)
-            if keep is not None:
-                frame = frame[keep[offset:offset + len(frame)]]
-            offset += len(chunk)
-            files.multiline |= _spans_lines(frame, rel.properties)
-            _append(frame, fh)
-            target.rows += len(frame)
-            progress.advance(task, len(chunk))
-    return target
 
 
 def _cells(values: pd.Series, kind: str) -> pd.Series:
@@ -173,9 +183,13 @@ def _cells(values: pd.Series, kind: str) -> pd.Series:
 
 
 def _spans_lines(frame: pd.DataFrame, props: dict[str, str]) -> bool:
+    """Whether a text cell holds a line break (the importer then parses more slowly)."""
     for p, t in props.items():
-        if t == "string" and frame[p].astype(str).str.contains("[\r\n]", regex=True).any():
-            return True
+        if t == "string":
+            column = frame[p]
+            joined = "\x00".join(column[column.notna()].tolist())
+            if "\n" in joined or "\r" in joined:
+                return True
     return False
 
 

@@ -225,3 +225,34 @@ def test_a_failed_import_leaves_the_database_and_the_server_as_they_were(
     assert server.read_pid(paths) == pid  # never stopped
     assert graph_state(db) == before  # the same driver, the same graph
     assert not (db.settings.data_dir / "data" / "databases" / bulk_import.STAGING).exists()
+
+
+@pytest.mark.parametrize("bad", [
+    {"purchases.csv": "query_id,product_id,count\nQ1,P1,2\nQ2,P2,two\n"},  # wrong type
+    {"purchases.csv": FILES["purchases.csv"] + "Q1,P9,1\n"},  # dangling endpoint
+    {"products.csv": FILES["products.csv"]
+     + "P2,Another Title,A cast iron skillet.,Saltbrook,Kitchen\n"},  # conflicting key
+    {"judgements.csv": FILES["judgements.csv"] + "Q1,P1,Substitute\n"},  # conflicting pair
+    {"co_purchases.csv": "product_id,other_product_id\nP2,P3,P1\n"},  # ragged row
+])
+def test_bad_input_gets_the_online_error_and_imports_nothing(neo4j_db, tmp_path: Path,
+                                                             bad: dict[str, str]) -> None:
+    """Validation and the importer's files are one pass: a file that fails a check (late,
+    after other files were staged) raises the online path's error; nothing is imported,
+    even with --replace, the server was never stopped and no staged file is left."""
+    from lmgnn.errors import UserError
+
+    db = neo4j_db.db
+    spec = load_spec(write_shop(tmp_path / "good"))
+    load_graph(spec, tmp_path / "good", db.driver, db.database, progress=False)
+    before = graph_state(db)
+    pid = server.read_pid(server.ServerPaths(db.settings.data_dir))
+    spec = load_spec(write_shop(tmp_path / "bad", **bad))
+    with pytest.raises(UserError) as online:
+        load_graph(spec, tmp_path / "bad", db.driver, db.database, progress=False)
+    with pytest.raises(UserError) as bulk:
+        bulk_load(spec, tmp_path / "bad", db.settings, replace=True, progress=False)
+    assert str(bulk.value) == str(online.value)
+    assert server.read_pid(server.ServerPaths(db.settings.data_dir)) == pid
+    assert graph_state(db) == before
+    assert not list(db.settings.data_dir.glob("bulk-import-*"))
