@@ -39,8 +39,9 @@ from torch import Tensor
 from lmgnn.errors import UserError
 from lmgnn.models import classification_metrics
 from lmgnn.sampler import NodeLoader
-from lmgnn.train import distributed, loops, stages
+from lmgnn.train import distributed, loops, planning, stages
 from lmgnn.train.batches import Role, TaskLoaders, eval_sample
+from lmgnn.train.budget import NO_DEADLINE, Deadline, StageWork
 from lmgnn.train.checkpoint import Checkpoint
 from lmgnn.train.config import GlemLabels, GlemStart, Method, TrainConfig
 from lmgnn.train.full_rank import node_representations
@@ -140,6 +141,7 @@ class Glem:
         self.y, self.y_train = y, torch.where(train, y, torch.full_like(y, -1))
         self.others = torch.nonzero(~train).flatten()  # the nodes that get pseudo-labels
         self.history: list[dict[str, Any]] = []
+        self.deadlines: dict[int, Deadline] = {}  # --budget: per step still to run
         parts.checkpoint_extra = self.extra
 
     # ---- checkpoint ----------------------------------------------------------------------
@@ -274,17 +276,74 @@ class Glem:
                           rank=distributed.rank(), world_size=distributed.world_size(),
                           transform=transform), stats
 
-    def view(self, step: Step, loader: NodeLoader | None) -> GlemParts:
-        c, p = self.parts.config, self.parts
+    def epochs(self, step: Step) -> int:
+        c = self.parts.config
         if step.round == 0:  # pre-training: the epochs of methods lm and gnn
-            epochs = c.epochs if step.model == "gnn" or c.lm_epochs is None else c.lm_epochs
-        else:
-            epochs = c.glem_lm_epochs if step.model == "lm" else c.glem_gnn_epochs
+            return c.epochs if step.model == "gnn" or c.lm_epochs is None else c.lm_epochs
+        return c.glem_lm_epochs if step.model == "lm" else c.glem_gnn_epochs
+
+    def view(self, step: Step, loader: NodeLoader | None) -> GlemParts:
+        """The step as a stage of its own: its epochs, model, loaders and deadline (the
+        plan's steps per epoch apply to it through ``parts.plan``, as to any stage)."""
+        c, p = self.parts.config, self.parts
+        epochs = self.epochs(step)
+        stage = "lm_task" if step.model == "lm" else "gnn"
         base = {f.name: getattr(p, f.name) for f in dataclasses.fields(RunParts)}
         base.update(config=dataclasses.replace(c, epochs=epochs, lm_epochs=epochs),
                     model=self.lm_model if step.model == "lm" else self.gnn_model,
-                    loaders=StepLoaders(p.loaders, step, loader))
+                    loaders=StepLoaders(p.loaders, step, loader),
+                    deadlines={stage: self.deadlines.get(step.index, NO_DEADLINE)})
         return GlemParts(**base, inputs=self.lm_state(step.index))
+
+    # ---- --budget ------------------------------------------------------------------------
+    def work(self) -> list[StageWork]:
+        """GLEM's work for the one planner (``lmgnn.train.budget``): every LM step as one
+        ``lm_task`` stage (the epochs of pre-training and of each E-step, whose epoch covers
+        the gold and up to every other target node; a full cache encode after each E-step)
+        and every GNN step as one ``gnn`` stage."""
+        p, c = self.parts, self.parts.config
+        lm, gnn = planning.stage_work(p, "lm_task"), planning.stage_work(p, "gnn")
+        n_train, n_all = p.data.nodes["train"].numel(), p.counts[self.label]
+        lm_steps = [s for s in self.steps if s.model == "lm"]
+        epochs = sum(self.epochs(s) for s in lm_steps)
+        steps = sum(self.epochs(s) * math.ceil((n_all if s.round else n_train) /
+                                               c.lm_batch_size) for s in lm_steps)
+        per_epoch = max(1, round(steps / max(epochs, 1)))
+        if c.max_steps_per_epoch:
+            per_epoch = min(per_epoch, c.max_steps_per_epoch)
+        return [dataclasses.replace(lm, epochs=epochs, steps_per_epoch=per_epoch,
+                                    encodes=c.glem_rounds),
+                dataclasses.replace(gnn, epochs=sum(self.epochs(s) for s in self.steps
+                                                    if s.model == "gnn"), encodes=0)]
+
+    def plan_budget(self, first: int, fresh: bool) -> None:
+        """``--budget``: the run's plan (made once, saved; a resume reads it) and a deadline
+        per step left, from ``first``: the LM stage's time shared over the LM steps by their
+        epochs (an E-step adds its encode), the gnn stage's over the GNN steps; cumulative
+        in step order, so time one step leaves goes to the next."""
+        p = self.parts
+        p.plan = plan = planning.make_plan(p, ["lm_task", "gnn"],
+                                           time.monotonic() - p.started, self.work())
+        if plan is None:
+            return
+        if "lm_task" in plan.skipped:
+            raise UserError(f"glem: --budget {p.config.budget} min is too small: "
+                            f"{plan.skipped['lm_task']}; raise --budget or use --method gnn")
+        lm, gnn = plan.stage("lm_task"), plan.stage("gnn")
+        assert lm is not None and gnn is not None  # both planned (gnn is never skipped)
+        rounds = p.config.glem_rounds
+        lm_epoch_s = max(lm.seconds - rounds * plan.encode_s, 0.0) / max(lm.epochs, 1)
+        gnn_epoch_s = gnn.seconds / max(gnn.epochs, 1)
+        if fresh:
+            planning.announce(plan)
+            console.print(f"  glem: lm_task is LM pre-training + {rounds} E-steps (each "
+                          f"encodes the texts once), gnn is GNN pre-training + {rounds} "
+                          "M-steps; each step stops at its share's deadline", markup=False)
+        now, total = time.monotonic(), 0.0
+        for s in self.steps[first:]:
+            total += self.epochs(s) * (lm_epoch_s if s.model == "lm" else gnn_epoch_s)
+            total += plan.encode_s if s.model == "lm" and s.round else 0.0
+            self.deadlines[s.index] = Deadline(now + total)
 
     def run_step(self, step: Step, start_epoch: int, ckpt: Checkpoint | None) -> None:
         t0 = time.perf_counter()
@@ -324,6 +383,7 @@ class Glem:
                 p.refresh_cache(ckpt.cache_state)
             where = self.steps[first].name if first < len(self.steps) else "final evaluation"
             console.print(f"resuming run {p.run.run_id} at {where} epoch {start}")
+        self.plan_budget(first, fresh=ckpt is None)
         for step in self.steps[first:]:
             resumed = ckpt if (ckpt is not None and step.index == first and start) else None
             self.run_step(step, start if step.index == first else 0, resumed)

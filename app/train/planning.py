@@ -56,27 +56,31 @@ def _capped(c: object, steps: int) -> int:
     return min(steps, cap) if cap else steps
 
 
-def make_plan(parts: RunParts, stages: list[str], spent_s: float = 0.0) -> Plan | None:
+def make_plan(parts: RunParts, stages: list[str], spent_s: float = 0.0,
+              work: list[StageWork] | None = None) -> Plan | None:
     """The run's plan: read from the run dir when resuming, else measured and planned now for
-    the budget left after ``spent_s`` (the run's set-up). None: no budget, or no text."""
+    the budget left after ``spent_s`` (the run's set-up). None: no budget, or no text.
+    ``work``: the stages' work when a method counts it itself (glem: all its LM steps as one
+    lm_task, all its GNN steps as one gnn); default ``stage_work`` of each stage."""
     if not parts.config.budget or not stages:
         return None
 
     def plan() -> Plan | None:  # rank 0 decides (and measures): the others read no file
         if (parts.run.path / PLAN_FILE).exists():  # that rank 0 may be writing right now
             return Plan.from_dict(parts.run.read_json(PLAN_FILE))
-        return _new_plan(parts, stages, spent_s)
+        return _new_plan(parts, stages, spent_s, work)
     return distributed.on_main(plan)
 
 
-def _new_plan(parts: RunParts, stages: list[str], spent_s: float) -> Plan | None:
+def _new_plan(parts: RunParts, stages: list[str], spent_s: float,
+              work: list[StageWork] | None = None) -> Plan | None:
     c = parts.config
     texts = _calibration_texts(parts)
     if not texts:  # no text in the graph: nothing for the LM to do
         return None
     rates = measure_rates(parts.lm, texts, c.lm_batch_size)
     base_cached = parts.cache.has(base_state(c, parts.graph_version))
-    plan = plan_run([stage_work(parts, s) for s in stages], rates,
+    plan = plan_run(work or [stage_work(parts, s) for s in stages], rates,
                     sum(parts.cache.counts.values()), max(c.budget * 60 - spent_s, 60.0),
                     base_cached=base_cached, refresh_every=c.refresh_every)
     parts.run.write_json(PLAN_FILE, plan.to_dict())

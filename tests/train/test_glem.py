@@ -75,6 +75,11 @@ def test_glem_end_to_end_resumed(shop, tiny_lm_dir, tmp_path, monkeypatch) -> No
         ("lm", 0), ("gnn", 0), ("lm", 1), ("gnn", 1), ("lm", 2), ("gnn", 2)]
     rounds = result.stages["glem"]["rounds"]
     print(json.dumps(rounds))
+    # --budget (default 45 min): one plan, made before the interruption, kept by the resume;
+    # its lm_task is every LM step (pre-training 2 epochs + 2 E-steps x 2), gnn every GNN one
+    plan_stages = {s["stage"]: s for s in json.loads((result.path / "plan.json").read_text())[
+        "stages"]}
+    assert plan_stages["lm_task"]["epochs"] == plan_stages["gnn"]["epochs"] == 6
     # both models end above their pre-trained start: the GNN's labels teach the LM what the
     # queries tell, and the LM's labels and vectors feed the GNN
     assert rounds["lm_valid_acc"][-1] > rounds["lm_valid_acc"][0]
