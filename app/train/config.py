@@ -219,6 +219,9 @@ class TrainConfig:
         "meta: support seeds per task and episode (multitask: its batch)"))
     target_size: int = field(default=64, metadata=_help(
         "meta: target seeds per task and episode"))
+    episode_swap: bool = field(default=False, metadata=_help(
+        "meta: also adapt on the target set and score the support set (every seed of an "
+        "episode then counts in the outer loss; twice the cost)"))
     embeddings: str | None = field(default=None, metadata=_help(
         "probe: RUN (its saved embeddings, computed through its model if missing) or "
         "graph:RUN (its embeddings written back in the graph)"))

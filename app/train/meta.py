@@ -12,6 +12,8 @@ halves of the task's training seeds. ``meta``: for each task the inner loop take
 module's own parameters are never touched): ``isame`` adapts every parameter (MAML), ``esame``
 only that task's head (ANIL); the outer step (AdamW, ``outer_lr``) follows the gradient of the
 sum of the adapted models' target losses, second order through the inner steps.
+``episode_swap``: each task's loss is the mean of two such losses, the roles of the two sets
+swapped, so every seed of the episode counts in the outer loss (at twice the cost).
 ``multitask``: per step one batch per task, AdamW on the sum of the losses.
 
 Model selection: mean over tasks of the primary validation metric of the (unadapted) heads;
@@ -433,16 +435,26 @@ def _episode(parts: MetaParts, losses: list[float]) -> Tensor:
         support = to_device(parts.support[i].next(), device)
         if c.method is Method.meta:
             target = to_device(parts.target[i].next(), device)
-            fast, _ = adapt(model, i, support, parts.cache,
-                            names=adapted_names(model, i, c.meta_variant),
-                            steps=c.inner_steps, lr=c.inner_lr)
-            loss = functional_call(model, fast, (i, target, parts.cache))
+            roles = [(support, target), (target, support)] if c.episode_swap else \
+                [(support, target)]
+            losses_i = [_adapted_loss(parts, i, s, t) for s, t in roles]
+            loss = torch.stack(losses_i).mean()
         else:
             loss = model(i, support, parts.cache)
         losses[i] += float(loss.detach())
         total = loss if total is None else total + loss
     assert total is not None
     return total
+
+
+def _adapted_loss(parts: MetaParts, i: int, support: HeteroData, target: HeteroData
+                  ) -> Tensor:
+    """Task ``i``'s loss on ``target`` after the inner loop adapted to ``support``."""
+    c, model = parts.config, parts.model
+    fast, _ = adapt(model, i, support, parts.cache,
+                    names=adapted_names(model, i, c.meta_variant), steps=c.inner_steps,
+                    lr=c.inner_lr)
+    return functional_call(model, fast, (i, target, parts.cache))
 
 
 def _evaluate(parts: MetaParts, split: str) -> dict[str, float]:

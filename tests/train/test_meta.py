@@ -73,8 +73,9 @@ def test_meta_run_probe_and_writeback(tiny_shop, tiny_lm_dir, tmp_path) -> None:
 def test_inner_loop_adapts_outer_step_updates(tiny_shop, tiny_lm_dir, tmp_path,
                                               variant) -> None:
     db = tiny_shop
-    parts = build_meta(_cfg(tiny_lm_dir, meta_variant=variant), db.driver, db.database,
-                       tmp_path / "runs")
+    # esame: with the support and target roles swapped too (episode_swap)
+    parts = build_meta(_cfg(tiny_lm_dir, meta_variant=variant, episode_swap=variant == "esame"),
+                       db.driver, db.database, tmp_path / "runs")
     try:
         model = parts.model
         before = {n: p.detach().clone() for n, p in model.named_parameters()}
