@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
-import sys
+import os
+import signal
 
-try:  # the command modules import torch and transformers (~10 s): Ctrl-C there is one line
-    import typer
 
-    from lmgnn import __version__
-    from lmgnn.cli import db, failures
-    from lmgnn.cli import demo as demo_cli
-    from lmgnn.cli import load as load_cli
-    from lmgnn.cli import query as query_cli
-    from lmgnn.cli import report as report_cli
-    from lmgnn.cli import runs as runs_cli
-    from lmgnn.cli import train as train_cli
-    from lmgnn.cli import writeback as writeback_cli
-    from lmgnn.cli.common import click_style_types, err_console
-except KeyboardInterrupt:
-    sys.stderr.write("interrupted: lmgnn was still starting, nothing was done\n")
-    raise SystemExit(130) from None
+def _stop_while_starting(_signum: int, _frame: object) -> None:
+    """Ctrl-C during the imports: nothing has been done yet, so end at once. Not a
+    KeyboardInterrupt: raised at an arbitrary point of an import, one can land in a finaliser
+    and be swallowed ("Exception ignored in ..."), and the command then runs anyway."""
+    os.write(2, b"interrupted: lmgnn was still starting, nothing was done\n")
+    os._exit(130)
+
+
+# the command modules import torch and transformers (~10 s); a SIGINT the parent made us
+# ignore (a background job of a script) stays ignored
+_STARTING = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+if _STARTING:
+    signal.signal(signal.SIGINT, _stop_while_starting)
+import typer  # noqa: E402
+
+from lmgnn import __version__  # noqa: E402
+from lmgnn.cli import db, failures  # noqa: E402
+from lmgnn.cli import demo as demo_cli  # noqa: E402
+from lmgnn.cli import load as load_cli  # noqa: E402
+from lmgnn.cli import query as query_cli  # noqa: E402
+from lmgnn.cli import report as report_cli  # noqa: E402
+from lmgnn.cli import runs as runs_cli  # noqa: E402
+from lmgnn.cli import train as train_cli  # noqa: E402
+from lmgnn.cli import writeback as writeback_cli  # noqa: E402
+from lmgnn.cli.common import click_style_types, err_console  # noqa: E402
+
+if _STARTING:
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # now Ctrl-C: KeyboardInterrupt
 
 app = typer.Typer(
     name="lmgnn",
