@@ -340,9 +340,9 @@ def _check_glem(c: TrainConfig) -> None:
     if c.glem_rounds < 0 or c.glem_lm_epochs < 1 or c.glem_gnn_epochs < 1:
         raise UserError("training options glem_rounds >= 0, glem_lm_epochs and "
                         "glem_gnn_epochs >= 1")
-    if c.method is Method.glem and c.task is not TaskKind.node:
-        raise UserError("glem: node classification only (--task node); edge classification "
-                        "and link prediction are not supported yet")
+    if c.method is Method.glem and c.task is TaskKind.link:
+        raise UserError("glem: node or edge classification (--task node|edge); link "
+                        "prediction has no classes to pseudo-label")
 
 
 def _older_defaults(data: dict[str, Any]) -> dict[str, Any]:

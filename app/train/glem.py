@@ -38,7 +38,8 @@ from torch import Tensor
 
 from lmgnn.errors import UserError
 from lmgnn.models import classification_metrics
-from lmgnn.sampler import NodeLoader
+from lmgnn.sampler import EdgeLoader, NodeLoader
+from lmgnn.spec import EdgeType
 from lmgnn.train import distributed, loops, planning, stages
 from lmgnn.train.batches import Role, TaskLoaders, eval_sample
 from lmgnn.train.budget import NO_DEADLINE, Deadline, StageWork
@@ -49,12 +50,14 @@ from lmgnn.train.model import build_model, model_shape
 from lmgnn.train.parts import RunParts
 from lmgnn.train.pseudo_labels import PseudoLabels, PseudoTargets
 from lmgnn.train.runs import RunDir, record_run
+from lmgnn.train.splits import SPLITS
 
 console = Console(stderr=True, quiet=not distributed.is_main())  # rank 0 speaks
 LM_DIR = "glem_lm"  # GLEM-LM's model files inside the run dir
 EPOCH_STRIDE = 1000  # loader epochs of step i start at i * EPOCH_STRIDE: new batches per step
 
 Kind = Literal["lm", "gnn"]
+Loader = NodeLoader | EdgeLoader
 
 
 @dataclass(frozen=True)
@@ -99,47 +102,65 @@ class StepLoaders(TaskLoaders):
     """The run's evaluation loaders, and this step's training loader (None: the gold-label
     loaders of pre-training), its epochs offset so that every step sees new batches."""
 
-    def __init__(self, base: TaskLoaders, step: Step, loader: NodeLoader | None) -> None:
+    def __init__(self, base: TaskLoaders, step: Step, loader: Loader | None) -> None:
         super().__init__(base.samplers, base.data, base.config)
         self._made = base._made  # evaluation batches built once for the whole run
         self.step, self.loader = step, loader
 
-    def train(self, role: Role, epoch: int, **options: Any) -> NodeLoader:
+    def train(self, role: Role, epoch: int, **options: Any) -> Loader:
         e = self.step.index * EPOCH_STRIDE + epoch
         if self.loader is None:
-            return super().train(role, e, **options)  # type: ignore[return-value]
+            return super().train(role, e, **options)
         self.loader.set_epoch(e)
         self.loader.max_batches = options.get("steps") or self.config.max_steps_per_epoch
         return self.loader
 
 
 class Glem:
-    """The run's two models and what a step needs: plan, pseudo-label stores, metrics."""
+    """The run's two models and what a step needs: plan, pseudo-label stores, metrics.
+
+    The *items* classified are the target's nodes (item = ``_nid``) or, for an edge task,
+    the task relation's labelled edges (item = position in ``pairs``: train, valid, test
+    pairs in turn); GLEM-LM classifies an edge from its two end nodes' texts, as method lm
+    does. Pseudo-labels go to the items outside the training split."""
 
     def __init__(self, parts: RunParts) -> None:
-        c, t = parts.config, parts.data.target
-        if t.kind != "node" or t.label is None:
-            raise UserError("glem: node classification only (--task node)")
-        if not parts.spec.nodes[t.label].text:
-            raise UserError(f"glem: {t.label} has no text properties, so there is no LM to "
-                            "co-train; use --method gnn")
-        self.parts, self.label, self.steps = parts, t.label, plan(c)
+        c, t, d = parts.config, parts.data.target, parts.data
+        if t.kind not in ("node", "edge"):
+            raise UserError("glem: node or edge classification only (--task node|edge)")
+        ends = [str(t.label)] if t.kind == "node" else [t.relation[0], t.relation[2]]  # type: ignore[index]
+        for end in ends:
+            if not parts.spec.nodes[end].text:
+                raise UserError(f"glem: {end} has no text properties, so GLEM-LM has no text "
+                                "to classify from; use --method gnn")
+        self.parts, self.steps, self.kind = parts, plan(c), t.kind
+        self.relation: EdgeType | None = t.relation if t.kind == "edge" else None
+        # node: the items' label; edge: the relation's type (the pseudo-label store's key)
+        self.label = str(t.label) if t.kind == "node" else t.relation[1]  # type: ignore[index]
         lm_config = dataclasses.replace(c, method=Method.lm)
         self.lm_shape = model_shape(parts.spec, lm_config, parts.counts, t,
                                     parts.data.num_classes, parts.lm.hidden_size, parts.exclude)
-        self.lm_shape.id_embedding = {}  # a node task reads only its (text) label's rows
+        self.lm_shape.id_embedding = {}  # the task reads only text types' rows
         self.lm_model = build_model(self.lm_shape, parts.lm).to(parts.device)
         self.gnn_model = parts.model  # holds the same LM (unused by the GNN): lm.* in each
         assert self.gnn_model.gnn is not None  # checkpoint, whichever model trains
-        y = parts.data.y
-        assert y is not None  # a node task has its labels
-        n = parts.counts[self.label]
+        if t.kind == "node":
+            assert d.y is not None  # a node task has its labels
+            y, self.items = d.y, {s: d.nodes[s] for s in SPLITS}
+        else:
+            self.pairs = torch.cat([d.pairs[s] for s in SPLITS], dim=1)
+            y = torch.cat([d.pair_labels[s] for s in SPLITS])
+            sizes = [d.pairs[s].size(1) for s in SPLITS]
+            starts = [sum(sizes[:i]) for i in range(len(sizes))]
+            self.items = {s: torch.arange(a, a + n) for s, a, n in zip(SPLITS, starts, sizes,
+                                                                       strict=True)}
+        n = self.n_items = int(y.numel())
         train = torch.zeros(n, dtype=torch.bool)
-        train[parts.data.nodes["train"]] = True
+        train[self.items["train"]] = True
         self.valid = torch.zeros(n, dtype=torch.bool)
-        self.valid[parts.data.nodes["valid"]] = True
+        self.valid[self.items["valid"]] = True
         self.y, self.y_train = y, torch.where(train, y, torch.full_like(y, -1))
-        self.others = torch.nonzero(~train).flatten()  # the nodes that get pseudo-labels
+        self.others = torch.nonzero(~train).flatten()  # the items that get pseudo-labels
         self.history: list[dict[str, Any]] = []
         self.deadlines: dict[int, Deadline] = {}  # --budget: per step still to run
         parts.checkpoint_extra = self.extra
@@ -183,7 +204,7 @@ class Glem:
         assert source is not None  # both models are pre-trained before round 1
         return distributed.main_first(lambda: PseudoLabels(
             self.parts.run.path, f"{source.model}-{source.index}", self.label,
-            self.parts.counts[self.label], self.parts.data.num_classes))
+            self.n_items, self.parts.data.num_classes))
 
     def prepare(self, step: Step) -> tuple[int, PseudoLabels | None]:
         """Point the cache at the latest LM's vectors and fill the pseudo-labels this step
@@ -206,35 +227,54 @@ class Glem:
         return encoded, labels
 
     # ---- predictions ---------------------------------------------------------------------
+    def _logits(self, model: Any, reps: Any, items: Tensor) -> Tensor:
+        """``model``'s head on the representations ``reps(label, nids)`` of the ``items``:
+        a node's own, or an edge's two ends' (each end node once)."""
+        if self.relation is None:
+            return model.head(reps(self.label, items)).float()
+        src_t, _, dst_t = self.relation
+        pairs = self.pairs[:, items]
+        ends = []
+        for label, nids in ((src_t, pairs[0]), (dst_t, pairs[1])):
+            uniq, where = torch.unique(nids, return_inverse=True)
+            ends.append(reps(label, uniq)[where.to(self.parts.device)])
+        return model.head(ends[0], ends[1]).float()
+
+    def _through(self, model: Any, role: Role, cache: Any, batch_size: int) -> Any:
+        """``reps(label, nids)`` computed by ``model`` over the ``role`` sampler's batches."""
+        p = self.parts
+
+        def reps(label: str, nids: Tensor) -> Tensor:
+            hs = [h for _, h in node_representations(model, p.samplers[role], cache, p.device,
+                                                     label, nids, batch_size)]
+            return torch.cat(hs).to(p.device) if hs else \
+                torch.empty(0, p.lm.hidden_size, device=p.device)
+        return reps
+
     @torch.no_grad()
-    def lm_probs(self, nids: Tensor, index: int) -> Iterator[tuple[Tensor, Tensor]]:
+    def lm_probs(self, items: Tensor, index: int) -> Iterator[tuple[Tensor, Tensor]]:
         """GLEM-LM's class probabilities at step ``index`` (its weights of the latest LM step
         before it): its head on the cached vectors of those weights (the pooled vectors its
         text mode computes) where the cache holds them, else through the LM (the pre-trained
         LM's vectors are never cached: only the nodes asked for are encoded)."""
         self.lm_model.eval()
-        e_step = self._e_step(index)
-        if e_step is None or _last(self.steps, index, "lm") != e_step or \
-                self.parts.cache.state != self.lm_state(index):
-            p = self.parts
-            for chunk, h in node_representations(self.lm_model, p.samplers["text"], None,
-                                                 p.device, self.label, nids, 256):
-                yield chunk, torch.softmax(self.lm_model.head(h.to(p.device)).float(),
-                                           dim=-1).cpu()
-            return
-        for lo in range(0, nids.numel(), 4096):
-            ids = nids[lo:lo + 4096]
-            x = self.parts.cache.lookup(self.label, ids).to(self.parts.device)
-            yield ids, torch.softmax(self.lm_model.head(x).float(), dim=-1).cpu()
+        p, e_step = self.parts, self._e_step(index)
+        cached = not (e_step is None or _last(self.steps, index, "lm") != e_step or
+                      p.cache.state != self.lm_state(index))
+        reps = (lambda label, nids: p.cache.lookup(label, nids).to(p.device)) if cached \
+            else self._through(self.lm_model, "text", None, 256)
+        for lo in range(0, items.numel(), 4096):
+            ids = items[lo:lo + 4096]
+            yield ids, torch.softmax(self._logits(self.lm_model, reps, ids), dim=-1).cpu()
 
     @torch.no_grad()
-    def gnn_probs(self, nids: Tensor) -> Iterator[tuple[Tensor, Tensor]]:
+    def gnn_probs(self, items: Tensor) -> Iterator[tuple[Tensor, Tensor]]:
         p = self.parts
         self.gnn_model.eval()
-        for chunk, h in node_representations(self.gnn_model, p.samplers["graph"], p.cache,
-                                             p.device, self.label, nids, p.config.batch_size):
-            yield chunk, torch.softmax(self.gnn_model.head(h.to(p.device)).float(),
-                                       dim=-1).cpu()
+        reps = self._through(self.gnn_model, "graph", p.cache, p.config.batch_size)
+        for lo in range(0, items.numel(), 4096):
+            ids = items[lo:lo + 4096]
+            yield ids, torch.softmax(self._logits(self.gnn_model, reps, ids), dim=-1).cpu()
 
     def metrics(self, kind: Kind, index: int) -> dict[str, float]:
         """Valid and test metrics of one model at step ``index`` on the run's fixed
@@ -244,8 +284,8 @@ class Glem:
             if kind == "gnn":
                 m = loops.evaluate(p.task, self.gnn_model, p.loaders.evaluate("graph", split),
                                    p.cache, p.device)
-            else:
-                ids = p.data.nodes[split]
+            else:  # the evaluation loaders' eval_max sample
+                ids = self.items[split]
                 keep = eval_sample(ids.numel(), p.config.eval_max)
                 ids = ids if keep is None else ids[keep]
                 probs = [pr for _, pr in self.lm_probs(ids, index)]
@@ -257,7 +297,7 @@ class Glem:
         return out
 
     # ---- one step ------------------------------------------------------------------------
-    def loader(self, step: Step, labels: PseudoLabels | None) -> tuple[NodeLoader | None,
+    def loader(self, step: Step, labels: PseudoLabels | None) -> tuple[Loader | None,
                                                                        dict[str, float]]:
         """The step's training loader: gold training nodes plus the confident pseudo-labelled
         ones (pre-training: None, the run's gold loaders)."""
@@ -265,16 +305,22 @@ class Glem:
             return None, {}
         c, p = self.parts.config, self.parts
         chosen, stats = labels.confident(self.others, c.glem_threshold, self.y, self.valid)
-        seeds = torch.cat([p.data.nodes["train"], chosen])
+        seeds = torch.cat([self.items["train"], chosen])
         weight = c.glem_alpha if step.model == "lm" else c.glem_beta
         transform = PseudoTargets(self.label, self.y_train, labels, weight, c.glem_threshold,
-                                  c.glem_labels is GlemLabels.soft, p.data.num_classes)
+                                  c.glem_labels is GlemLabels.soft, p.data.num_classes,
+                                  relation=self.relation)
         text = step.model == "lm"
-        return NodeLoader(p.samplers["text" if text else "graph"], self.label, seeds,
-                          batch_size=c.lm_batch_size if text else c.batch_size, shuffle=True,
-                          seed=c.seed, max_batches=c.max_steps_per_epoch,
-                          rank=distributed.rank(), world_size=distributed.world_size(),
-                          transform=transform), stats
+        sampler = p.samplers["text" if text else "graph"]
+        options: dict[str, Any] = dict(
+            batch_size=c.lm_batch_size if text else c.batch_size, shuffle=True, seed=c.seed,
+            max_batches=c.max_steps_per_epoch, rank=distributed.rank(),
+            world_size=distributed.world_size(), transform=transform)
+        if self.relation is None:
+            return NodeLoader(sampler, self.label, seeds, **options), stats
+        # an edge's label in the batch is its item id: the transform turns it into the target
+        return EdgeLoader(sampler, self.relation, self.pairs[0, seeds], self.pairs[1, seeds],
+                          seeds, **options), stats
 
     def epochs(self, step: Step) -> int:
         c = self.parts.config
@@ -282,7 +328,7 @@ class Glem:
             return c.epochs if step.model == "gnn" or c.lm_epochs is None else c.lm_epochs
         return c.glem_lm_epochs if step.model == "lm" else c.glem_gnn_epochs
 
-    def view(self, step: Step, loader: NodeLoader | None) -> GlemParts:
+    def view(self, step: Step, loader: Loader | None) -> GlemParts:
         """The step as a stage of its own: its epochs, model, loaders and deadline (the
         plan's steps per epoch apply to it through ``parts.plan``, as to any stage)."""
         c, p = self.parts.config, self.parts
@@ -303,7 +349,7 @@ class Glem:
         and every GNN step as one ``gnn`` stage."""
         p, c = self.parts, self.parts.config
         lm, gnn = planning.stage_work(p, "lm_task"), planning.stage_work(p, "gnn")
-        n_train, n_all = p.data.nodes["train"].numel(), p.counts[self.label]
+        n_train, n_all = self.items["train"].numel(), self.n_items
         lm_steps = [s for s in self.steps if s.model == "lm"]
         epochs = sum(self.epochs(s) for s in lm_steps)
         steps = sum(self.epochs(s) * math.ceil((n_all if s.round else n_train) /

@@ -235,15 +235,16 @@ def _batch_loss(task: TaskSpec, batch: HeteroData, mode: Mode, model: TaskModel,
 
 def class_loss(task: TaskSpec, batch: HeteroData, logits: torch.Tensor, y: torch.Tensor
                ) -> torch.Tensor:
-    """Cross-entropy on the batch's labels. A node batch whose loader set per-seed targets
-    (``batch[label].soft_y`` (B, C) and ``.loss_weight`` (B,), e.g. GLEM's gold + pseudo-labels)
-    gets ``sum_i weight_i * CE(logits_i, soft_y_i)`` over the same rows (``y >= 0``) instead."""
-    store = batch[task.label] if task.kind == "node" else None
-    if store is None or "soft_y" not in store:
+    """Cross-entropy on the batch's labels. A batch whose loader set per-seed targets
+    (``batch[label].soft_y`` (B, C) and ``.loss_weight`` (B,), or the same on the relation of
+    an edge task, e.g. GLEM's gold + pseudo-labels) gets ``sum_i weight_i * CE(logits_i,
+    soft_y_i)`` over the same rows (``y >= 0``) instead."""
+    store = batch[task.label] if task.kind == "node" else batch[task.relation]
+    if "soft_y" not in store:
         return F.cross_entropy(logits.float(), y)
-    bs = int(store.batch_size)
-    keep = store.y[:bs] >= 0
-    soft, weight = store.soft_y[:bs][keep].float(), store.loss_weight[:bs][keep].float()
+    keep = store.y[:int(store.batch_size)] >= 0 if task.kind == "node" \
+        else store.edge_label >= 0
+    soft, weight = store.soft_y[keep].float(), store.loss_weight[keep].float()
     return -(weight * (soft * F.log_softmax(logits.float(), dim=-1)).sum(-1)).sum()
 
 

@@ -20,7 +20,7 @@ from lmgnn.train.glem import LM_DIR, plan
 from lmgnn.train.pseudo_labels import PseudoLabels
 from lmgnn.train.runs import RunDir
 from lmgnn.writeback.inference import load_run
-from lmgnn.writeback.naming import node_class_names
+from lmgnn.writeback.naming import edge_class_names, node_class_names
 from tests.train.conftest import write_tiny_shop
 
 
@@ -124,5 +124,37 @@ def test_glem_plan_and_options(tiny_lm_dir) -> None:
         ("lm", 0), ("gnn", 0), ("gnn", 1), ("lm", 1), ("gnn", 2), ("lm", 2)]
     with pytest.raises(UserError, match="glem_alpha"):
         _cfg(tiny_lm_dir, glem_alpha=1.5)
-    with pytest.raises(UserError, match="node classification"):
-        _cfg(tiny_lm_dir, task="edge", target="PURCHASED")
+    with pytest.raises(UserError, match="link prediction"):
+        _cfg(tiny_lm_dir, task="link", target="PURCHASED")
+
+
+def test_glem_edge_classification(shop, tiny_lm_dir, tmp_path) -> None:
+    """Edge task: GLEM-LM classifies a purchase from its query's and product's texts, GLEM-GNN
+    from their neighbourhoods; each trains on the other's pseudo-labels of the valid and test
+    purchases (threshold 0: all of them), stored per edge; both models write back."""
+    runs = tmp_path / "runs"
+    cfg = _cfg(tiny_lm_dir, task="edge", target="PURCHASED", glem_rounds=1, epochs=1,
+               lm_epochs=1, glem_lm_epochs=1, glem_gnn_epochs=1, glem_threshold=0.0,
+               budget=0)
+    result = train(cfg, shop.driver, shop.database, runs, run_id="e1")
+    steps = [r for r in _rows(result.path) if r.get("stage") == "glem"]
+    assert [(r["model"], r["round"]) for r in steps] == [
+        ("lm", 0), ("gnn", 0), ("lm", 1), ("gnn", 1)]
+    split = shop.run("MATCH ()-[r:PURCHASED]->() RETURN r._split AS split")
+    others = sum(r["split"] in ("valid", "test") for r in split)
+    assert steps[2]["pseudo_labels"] == steps[3]["pseudo_labels"] == others > 0
+    assert all(0 <= r["valid_acc"] <= 1 and r["valid_count"] > 0 for r in steps)
+    labels = PseudoLabels(result.path, "gnn-1", "PURCHASED", len(split), 3)
+    probs = labels.get(torch.arange(len(split) - others, len(split)))  # valid + test items
+    assert torch.allclose(probs.sum(-1), torch.ones(others), atol=1e-4)
+    assert load_run(shop.driver, shop.database, runs, "e1", glem_model="lm").model.gnn is None
+    spec = require_spec(shop.driver, shop.database)
+    prop = edge_class_names(spec, "e1", "PURCHASED").pred
+    for model in ("lm", "gnn"):
+        out = CliRunner().invoke(app, ["writeback", "--run", "e1", "--glem-model", model,
+                                       "--no-embeddings", "--runs-dir", str(runs)],
+                                 env=shop.env(), terminal_width=200)
+        assert out.exit_code == 0, out.output
+        pred = shop.run(f"MATCH ()-[r:PURCHASED]->() WHERE r.`{prop}` IS NOT NULL "
+                        "RETURN count(r) AS n")
+        assert pred[0]["n"] == len(split)
