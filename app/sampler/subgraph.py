@@ -78,6 +78,8 @@ class SampledGraph:
     batch_size: dict[str, int]
     edges: dict[EdgeType, tuple[torch.Tensor, torch.Tensor]]  # canonical (src, dst) _nids
     hops: int = 0
+    # per label, nodes first reached at hop 0 (the seeds), 1, ..., hops: n_id is in this order
+    hop_nodes: dict[str, list[int]] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -95,6 +97,8 @@ def expand(spec: GraphSpec, seeds: dict[str, torch.Tensor], fanouts: dict[EdgeTy
     empty = torch.empty(0, dtype=torch.long)
     excluded = excluded_pairs if excluded_pairs is not None else empty
     n_id = {label: [seeds.get(label, empty)] for label in spec.nodes}
+    hop_nodes = {label: [int(seeds.get(label, empty).numel())] + [0] * hops
+                 for label in spec.nodes}
     seen = {label: torch.sort(seeds.get(label, empty)).values for label in spec.nodes}
     frontier = {label: seeds[label] for label in seeds if seeds[label].numel()}
     found: dict[EdgeType, list[tuple[torch.Tensor, torch.Tensor]]] = {et: [] for et in
@@ -119,6 +123,7 @@ def expand(spec: GraphSpec, seeds: dict[str, torch.Tensor], fanouts: dict[EdgeTy
             new = candidates[~_contains(seen[label], candidates)]
             if new.numel():
                 n_id[label].append(new)
+                hop_nodes[label][hop + 1] = int(new.numel())
                 seen[label] = torch.sort(torch.cat([seen[label], new])).values
                 frontier[label] = new
         if not frontier:
@@ -127,7 +132,7 @@ def expand(spec: GraphSpec, seeds: dict[str, torch.Tensor], fanouts: dict[EdgeTy
     return SampledGraph(n_id={label: torch.cat(chunks) for label, chunks in n_id.items()},
                         batch_size={label: int(seeds.get(label, empty).numel())
                                     for label in spec.nodes},
-                        edges=edges, hops=hops)
+                        edges=edges, hops=hops, hop_nodes=hop_nodes)
 
 
 def _contains(sorted_values: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
@@ -156,12 +161,16 @@ def localize(n_id: torch.Tensor, nids: torch.Tensor) -> torch.Tensor:
 
 
 def to_hetero_data(spec: GraphSpec, sampled: SampledGraph) -> HeteroData:
-    """Topology part of a batch: ``n_id``, ``batch_size`` and ``edge_index`` (+ reverse)."""
+    """Topology part of a batch: ``n_id``, ``batch_size``, ``edge_index`` (+ reverse) and, as
+    in PyG's loaders, ``num_sampled_nodes`` (nodes per hop, in n_id order), which lets a GNN
+    compute each layer only for the nodes later layers still read."""
     data = HeteroData()
     index = {}
     for label in spec.nodes:
         data[label].n_id = sampled.n_id[label]
         data[label].batch_size = sampled.batch_size[label]
+        if sampled.hop_nodes:
+            data[label].num_sampled_nodes = list(sampled.hop_nodes[label])
         data[label].num_nodes = int(sampled.n_id[label].numel())
         index[label] = torch.sort(sampled.n_id[label])  # once per label, not per relation
 

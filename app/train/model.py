@@ -131,9 +131,10 @@ class TaskModel(nn.Module):
         return self.lm.embed([texts[i] for i in rows.tolist()])
 
     def gnn_repr(self, batch: HeteroData, cache: Vectors) -> dict[str, torch.Tensor]:
-        """GNN over the batch. Inputs: cached vectors (and spec features); rows named in
-        ``batch[t].lm_rows`` (joint training, texts in ``batch[t].lm_text``) are re-encoded by
-        the LM with gradients."""
+        """GNN over the batch: the seed rows' representations (a sampled batch) or every
+        row's. Inputs: cached vectors (and spec features); rows named in ``batch[t].lm_rows``
+        (joint training, texts in ``batch[t].lm_text``) are re-encoded by the LM with
+        gradients."""
         assert self.gnn is not None
         x_dict, n_id, feat = {}, {}, {}
         for label in batch.node_types:
@@ -149,7 +150,12 @@ class TaskModel(nn.Module):
                     fresh = self.lm.embed(list(store.lm_text))
                     x = x.index_copy(0, rows.to(x.device), fresh.to(x.dtype))
                 x_dict[label] = x
-        return self.gnn(x_dict, batch.edge_index_dict, n_id, feat)
+        # the sampler's hop counts let the GNN skip outputs no seed reads (outputs are then
+        # the seeds' only); batches built otherwise keep every node's output
+        hops = {t: batch[t].num_sampled_nodes for t in batch.node_types
+                if "num_sampled_nodes" in batch[t]}
+        return self.gnn(x_dict, batch.edge_index_dict, n_id, feat,
+                        hops if len(hops) == len(batch.node_types) else None)
 
     def weights(self) -> dict[str, torch.Tensor]:
         """State of everything but the LM (saved as ``model.pt``; the LM goes to ``lm/``)."""

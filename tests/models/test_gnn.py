@@ -64,3 +64,79 @@ def test_inputs_are_standardised_with_stats_saved_in_the_state_dict() -> None:
     assert torch.allclose(copy(shifted, edges, n_id)["Paper"], plain, atol=1e-4)
     gnn.set_input_stats({"Paper": (torch.zeros(8), torch.zeros(8))})  # constant dimensions
     assert torch.isfinite(gnn(x, edges, n_id)["Paper"]).all()
+
+
+def _sampled_batch(hops: int):
+    """A 2-type random graph expanded from 32 papers by our sampler (CSR hop fetcher)."""
+    from lmgnn.sampler.csr import RelationCSR
+    from lmgnn.sampler.subgraph import expand, to_hetero_data
+    from lmgnn.spec import parse_spec
+
+    spec = parse_spec({
+        "name": "trim",
+        "nodes": {"Paper": {"key": "id", "properties": {"id": "int", "title": "string"},
+                            "text": ["title"], "files": ["p.csv"]},
+                  "Author": {"key": "id", "properties": {"id": "int"}, "files": ["a.csv"]}},
+        "relationships": [
+            {"type": "CITES", "source": "Paper", "target": "Paper",
+             "files": [{"path": "c.csv", "source": "a", "target": "b"}]},
+            {"type": "WROTE_BY", "source": "Paper", "target": "Author",
+             "files": [{"path": "w.csv", "source": "a", "target": "b"}]}]})
+    g = torch.Generator().manual_seed(0)
+    csr = {et: RelationCSR.from_edges(et, torch.randint(0, 400, (3000,), generator=g),
+                                      torch.randint(0, 400 if et[2] == "Paper" else 150,
+                                                    (3000,), generator=g),
+                                      400, 400 if et[2] == "Paper" else 150)
+           for et in spec.edge_types}
+    none = torch.empty(0, dtype=torch.int8)
+
+    def fetch(requests, _excluded):
+        return [csr[r.part.edge_type].neighbours(r.frontier, r.part.outgoing, r.k, r.salt,
+                                                 none, None) for r in requests]
+
+    seeds = torch.randperm(400, generator=g)[:32]
+    batch = to_hetero_data(spec, expand(spec, {"Paper": seeds}, {
+        et: [5] * hops for et in spec.edge_types}, fetch, seed=0, epoch=0))
+    return spec, batch
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_trimming_by_hop_keeps_the_seeds_outputs_exactly(layers: int) -> None:
+    """Given the sampler's hop counts, layers compute only what the seeds read: the seeds'
+    outputs (and their gradients) are those of the untrimmed pass."""
+    from lmgnn.models.gnn import hetero_metadata
+
+    spec, batch = _sampled_batch(layers)
+    hops = {t: batch[t].num_sampled_nodes for t in batch.node_types}
+    assert hops["Paper"][0] == 32 and sum(hops["Author"]) == batch["Author"].num_nodes
+    assert min(hops["Paper"][1:]) > 0  # the batch really has nodes to trim
+    torch.manual_seed(0)
+    gnn = HeteroGNN(hetero_metadata(spec), {"Paper": 8}, {"Author": 150}, hidden=16,
+                    num_layers=layers).eval()
+    x = {"Paper": torch.randn(batch["Paper"].num_nodes, 8)}
+    n_id = {t: batch[t].n_id for t in batch.node_types}
+    full = gnn(x, batch.edge_index_dict, n_id)
+    trimmed = gnn(x, batch.edge_index_dict, n_id, None, hops)
+    assert trimmed["Paper"].shape == (32, 16) and trimmed["Author"].shape == (0, 16)
+    torch.testing.assert_close(trimmed["Paper"], full["Paper"][:32])
+    weight = torch.randn(32, 16)
+    grads = []
+    for out in (full["Paper"][:32], trimmed["Paper"]):
+        gnn.zero_grad()
+        (out * weight).sum().backward(retain_graph=True)
+        grads.append(torch.cat([p.grad.flatten() for p in gnn.parameters()
+                                if p.grad is not None]))
+    torch.testing.assert_close(grads[0], grads[1])
+
+
+def test_three_layers_are_not_trimmed() -> None:
+    """From three hops on an edge can join a hop-3 node to a seed: no trimming there."""
+    from lmgnn.models.gnn import hetero_metadata
+
+    spec, batch = _sampled_batch(3)
+    gnn = HeteroGNN(hetero_metadata(spec), {"Paper": 8}, {"Author": 150}, hidden=16,
+                    num_layers=3).eval()
+    hops = {t: batch[t].num_sampled_nodes for t in batch.node_types}
+    out = gnn({"Paper": torch.randn(batch["Paper"].num_nodes, 8)}, batch.edge_index_dict,
+              {t: batch[t].n_id for t in batch.node_types}, None, hops)
+    assert out["Paper"].shape[0] == batch["Paper"].num_nodes
