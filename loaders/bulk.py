@@ -116,6 +116,7 @@ def _import(settings: Settings, files: ImportFiles, work: Path,
         [f.argument() for f in files.relationships], multiline=files.multiline,
         work_dir=work)
     report.import_seconds, report.downtime_seconds = run.seconds, run.stopped_seconds
+    report.stop_seconds = run.stop_seconds
     report.node_seconds = report.relationship_seconds = 0.0
     return settings
 

@@ -45,14 +45,14 @@ class LoadReport:
     rows_read: int = 0
     created_nodes: int = 0
     created_relationships: int = 0
-    validate_seconds: float = 0.0
+    validate_seconds: float = 0.0  # bulk: the same pass writes the importer's files
     node_seconds: float = 0.0
     relationship_seconds: float = 0.0
     seconds: float = 0.0
     method: str = "online"  # "online" (batched UNWIND) or "bulk" (neo4j-admin import)
-    files_seconds: float = 0.0  # bulk: writing the importer's files
     import_seconds: float = 0.0  # bulk: the importer itself
-    downtime_seconds: float = 0.0  # bulk: server stopped (stop + import + start)
+    downtime_seconds: float = 0.0  # bulk: server stopped (stop + swap + start)
+    stop_seconds: float = 0.0  # bulk: of which the server's stop
     schema_seconds: float = 0.0  # constraints and indexes (bulk: built after the import)
     note: str = ""  # why a bulk load went online instead, when it did
 

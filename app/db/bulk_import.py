@@ -43,6 +43,7 @@ class ImportRun:
 
     seconds: float  # importer alone
     stopped_seconds: float  # server down: stop + swap + start (the import runs before)
+    stop_seconds: float  # of which the stop (the server's last checkpoint)
     peak_rss_mib: float  # the importer JVM's peak resident memory
     command: str  # as a shell line, for the log and for users importing elsewhere
 
@@ -125,13 +126,14 @@ def bulk_import(settings: Settings, database: str, nodes: Sequence[str],
                         f"database {database!r} is unchanged.\n{tail}")
     down = time.perf_counter()
     server.stop(settings)
+    stop = time.perf_counter() - down
     try:
         _swap_in(data, database, work_dir / "replaced")
     finally:
         server.start(settings)
     stopped = time.perf_counter() - down
     shutil.rmtree(work_dir / "replaced", ignore_errors=True)
-    return ImportRun(seconds, stopped, peak / 2**20, shlex.join(cmd))
+    return ImportRun(seconds, stopped, stop, peak / 2**20, shlex.join(cmd))
 
 
 def _swap_in(data: Path, database: str, replaced: Path) -> None:
