@@ -345,22 +345,27 @@ class Glem:
     def work(self) -> list[StageWork]:
         """GLEM's work for the one planner (``lmgnn.train.budget``): every LM step as one
         ``lm_task`` stage (the epochs of pre-training and of each E-step, whose epoch covers
-        the gold and up to every other target node; a full cache encode after each E-step)
-        and every GNN step as one ``gnn`` stage."""
+        the gold and up to every other target node: an epoch's steps are planned as an
+        E-step's; a full cache encode after each E-step) and every GNN step as one ``gnn``
+        stage (plus the un-tuned LM's encode when its vectors are not cached yet)."""
         p, c = self.parts, self.parts.config
         lm, gnn = planning.stage_work(p, "lm_task"), planning.stage_work(p, "gnn")
-        n_train, n_all = self.items["train"].numel(), self.n_items
-        lm_steps = [s for s in self.steps if s.model == "lm"]
-        epochs = sum(self.epochs(s) for s in lm_steps)
-        steps = sum(self.epochs(s) * math.ceil((n_all if s.round else n_train) /
-                                               c.lm_batch_size) for s in lm_steps)
-        per_epoch = max(1, round(steps / max(epochs, 1)))
-        if c.max_steps_per_epoch:
-            per_epoch = min(per_epoch, c.max_steps_per_epoch)
-        return [dataclasses.replace(lm, epochs=epochs, steps_per_epoch=per_epoch,
+
+        def steps(batch_size: int) -> int:
+            n = math.ceil(self.n_items / batch_size)
+            return min(n, c.max_steps_per_epoch) if c.max_steps_per_epoch else n
+        return [dataclasses.replace(lm, epochs=sum(self.epochs(s) for s in self.steps
+                                                   if s.model == "lm"),
+                                    steps_per_epoch=steps(c.lm_batch_size),
                                     encodes=c.glem_rounds),
                 dataclasses.replace(gnn, epochs=sum(self.epochs(s) for s in self.steps
-                                                    if s.model == "gnn"), encodes=0)]
+                                                    if s.model == "gnn"),
+                                    steps_per_epoch=steps(c.batch_size),
+                                    encodes=0 if self._base_cached() else 1)]
+
+    def _base_cached(self) -> bool:
+        """Whether the vectors GLEM-GNN's pre-training reads (the un-tuned LM's) exist."""
+        return self.parts.cache.has(self.lm_state(1))
 
     def plan_budget(self, first: int, fresh: bool) -> None:
         """``--budget``: the run's plan (made once, saved; a resume reads it) and a deadline
@@ -377,9 +382,10 @@ class Glem:
                             f"{plan.skipped['lm_task']}; raise --budget or use --method gnn")
         lm, gnn = plan.stage("lm_task"), plan.stage("gnn")
         assert lm is not None and gnn is not None  # both planned (gnn is never skipped)
-        rounds = p.config.glem_rounds
+        rounds, base_encode = p.config.glem_rounds, 0.0 if self._base_cached() \
+            else plan.encode_s  # GLEM-GNN's pre-training encodes first
         lm_epoch_s = max(lm.seconds - rounds * plan.encode_s, 0.0) / max(lm.epochs, 1)
-        gnn_epoch_s = gnn.seconds / max(gnn.epochs, 1)
+        gnn_epoch_s = max(gnn.seconds - base_encode, 0.0) / max(gnn.epochs, 1)
         if fresh:
             planning.announce(plan)
             console.print(f"  glem: lm_task is LM pre-training + {rounds} E-steps (each "
@@ -389,6 +395,7 @@ class Glem:
         for s in self.steps[first:]:
             total += self.epochs(s) * (lm_epoch_s if s.model == "lm" else gnn_epoch_s)
             total += plan.encode_s if s.model == "lm" and s.round else 0.0
+            total += base_encode if s.model == "gnn" and s.round == 0 else 0.0
             self.deadlines[s.index] = Deadline(now + total)
 
     def run_step(self, step: Step, start_epoch: int, ckpt: Checkpoint | None) -> None:
