@@ -9,8 +9,10 @@ process, so the machine's load hits them alike.
     # DBLP (lmgnn load loaders/specs/dblp.yaml --data-dir ../shared/data/dblp)
     python benchmarks/glem.py --target Paper.area --exclude PUBLISHED_IN --seeds 0,1,2 \
         --set max_steps_per_epoch=20 --set epochs=4 --set lm_epochs=4 --set batch_size=64
-    # synthetic shop (lmgnn load synthetic --products 600 --queries 360 --seed 0 --replace)
-    python benchmarks/glem.py --target Product.category --seeds 0,1,2 --set ...
+    # synthetic shop (lmgnn load synthetic --products 600 --queries 360 --seed 0 --replace),
+    # every method at the same --budget (minutes, set-up included), the LM cut to 2 layers
+    python benchmarks/glem.py --target Product.category --seeds 0,1,2 --lm-layers 2 \
+        --set budget=2 --set max_length=32
 """
 
 from __future__ import annotations
