@@ -21,6 +21,7 @@ from rich.console import Console
 from lmgnn.errors import UserError
 from lmgnn.models import pick_device
 from lmgnn.report.predictions import save_eval_predictions
+from lmgnn.sampler import node_counts
 from lmgnn.spec_store import graph_version, require_spec
 from lmgnn.train import distributed, loops, planning, stages
 from lmgnn.train.batches import Role, RunSamplers
@@ -65,15 +66,17 @@ def train(config: TrainConfig, driver: neo4j.Driver, database: str, runs_root: s
     if run is None:
         distributed.on_main(lambda: RunDir.check_new(runs_root, run_id))
     version = graph_version(driver, database)
+    counts = node_counts(driver, database, spec)
+    # rank 0 writes missing splits and hands the task's seeds to every rank. Before the
+    # samplers: a snapshot reads `_split` once, and a link or edge task's valid/test edges
+    # must already be marked when it does, or the first run on a graph trains on them.
+    data = distributed.on_main(lambda: prepare_task(driver, database, spec, config, counts))
     samplers = RunSamplers(driver, database, spec, config, exclude=exclude,
                            target_kind=target.kind, task_relation=target.relation)
-    # rank 0 writes missing splits and hands the task's seeds to every rank
-    data = distributed.on_main(lambda: prepare_task(driver, database, spec, config,
-                                                    samplers.counts))
     if run is None:
         run = distributed.on_main(lambda: RunDir.create(runs_root, run_id, {
             "train": config.to_dict(), "graph": spec.name, "graph_version": version,
-            "classes": data.classes, "counts": samplers.counts,
+            "classes": data.classes, "counts": counts,
             "target": data.target.to_dict()}))
     record_run(driver, database, run.run_id, {
         "method": str(config.method), "task": str(config.task), "target": config.target,

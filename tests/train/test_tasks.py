@@ -40,6 +40,18 @@ def test_link_prediction(tiny_shop, tiny_lm_dir, tmp_path, method, loss, negativ
     assert 0 <= m["full_hits@1"] <= m["full_hits@10"] <= 1
 
 
+def test_the_first_link_run_on_a_graph_holds_its_valid_and_test_edges_out(
+        tiny_shop, tiny_lm_dir, tmp_path) -> None:
+    """The snapshot sampler reads `_split` once, when it is made: it was made before the first
+    run wrote the splits, so on a fresh graph that run passed messages over its own valid and
+    test edges, and a second, identical run got other numbers."""
+    cfg = _cfg(tiny_lm_dir, method="gnn", task="link", target="Query-PURCHASED->Product",
+               sampler="snapshot")
+    first = train(cfg, tiny_shop.driver, tiny_shop.database, tmp_path / "runs")
+    second = train(cfg, tiny_shop.driver, tiny_shop.database, tmp_path / "runs")
+    assert first.test == second.test and first.valid == second.valid
+
+
 def test_gnn_input_stats_are_those_of_the_final_embeddings(tiny_shop, tiny_lm_dir,
                                                           tmp_path) -> None:
     """The GNN standardises its inputs with the stats of the LM state it was trained on, and
