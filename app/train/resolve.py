@@ -43,7 +43,7 @@ def resolve_auto(config: TrainConfig, driver: neo4j.Driver, database: str, spec:
     if config.max_length != AUTO:
         return config
     sampler = make_sampler(driver, database, spec, backend="cypher", fanouts=[],
-                           seed=config.seed, features="text")
+                           features="text")
     text_counts = {label: n for label, n in sampler.counts.items() if spec.nodes[label].text}
     return resolve_max_length(config, sampler.node_texts, text_counts)
 
@@ -54,6 +54,8 @@ def resolve_max_length(config: TrainConfig, texts: TextsFn, text_counts: dict[st
     if config.max_length != AUTO:
         return config
     tokenizer, limit = model_limit_of(config.lm_path)
-    choice = choose_max_length(texts, text_counts, tokenizer, limit, seed=config.seed)
+    # one sample per graph, not per run seed: runs that differ only in --seed must read the
+    # same text length (and share one vector cache); DBLP gave 24 or 32 tokens by seed
+    choice = choose_max_length(texts, text_counts, tokenizer, limit, seed=0)
     console.print(choice.describe())
     return dataclasses.replace(config, max_length=choice.max_length)
