@@ -8,6 +8,7 @@ free ports in a temporary directory, and stops it at the end.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,6 +51,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ctrl_c_reaches_children() -> None:
+    """A shell script that starts the suite in the background (`... &`) makes it ignore SIGINT,
+    and children inherit an ignored signal: the tests that press Ctrl-C on a `lmgnn` child
+    would then see it run on. A handler here is reset to the default in every child."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session", autouse=True)
