@@ -110,6 +110,15 @@ class StagePlan:
     seconds: float  # planned
     refresh_every: int = 1  # joint
     note: str = ""
+    # the stage's share of the budget when its work fits in less: its deadline, so that a
+    # stage running slower than the few calibration steps measured is not cut with budget
+    # left (0: the planned seconds are the share)
+    allowed: float = 0.0
+
+    @property
+    def limit(self) -> float:
+        """Seconds the stage may take before its deadline."""
+        return max(self.seconds, self.allowed)
 
 
 @dataclass(frozen=True)
@@ -128,7 +137,7 @@ class Plan:
         """Seconds from the start at which each stage should end (its deadline)."""
         out, total = {}, 0.0
         for s in self.stages:
-            total += s.seconds
+            total += s.limit
             out[s.stage] = total
         return out
 
@@ -222,7 +231,8 @@ def _plan_lm(w: StageWork, rates: Rates, share: float, extra: float) -> StagePla
     step_s = _step_seconds(w, rates)
     full = w.epochs * (w.steps_per_epoch * step_s + eval_s)
     if full <= share:
-        return StagePlan(w.stage, w.epochs, w.steps_per_epoch, full + extra)
+        return StagePlan(w.stage, w.epochs, w.steps_per_epoch, full + extra,
+                         allowed=share + extra)
     steps = math.floor((share - w.epochs * eval_s) / max(step_s, 1e-9) / w.epochs)
     note = f"budget: {steps * w.epochs:,} of {w.epochs * w.steps_per_epoch:,} steps"
     if steps < 1:
@@ -245,7 +255,7 @@ def _plan_joint(w: StageWork, rates: Rates, share: float, encode_s: float,
     full = w.epochs * w.steps_per_epoch * step_s
     if full <= for_steps:
         return StagePlan("joint", w.epochs, w.steps_per_epoch,
-                         full + refreshes * encode_s, refresh_every=every)
+                         full + refreshes * encode_s, refresh_every=every, allowed=share)
     steps = max(1, math.floor(for_steps / max(step_s, 1e-9) / w.epochs))
     note = f"budget: {steps * w.epochs:,} of {w.epochs * w.steps_per_epoch:,} steps, " \
            f"{refreshes} refreshes"

@@ -384,8 +384,8 @@ class Glem:
         assert lm is not None and gnn is not None  # both planned (gnn is never skipped)
         rounds, base_encode = p.config.glem_rounds, 0.0 if self._base_cached() \
             else plan.encode_s  # GLEM-GNN's pre-training encodes first
-        lm_epoch_s = max(lm.seconds - rounds * plan.encode_s, 0.0) / max(lm.epochs, 1)
-        gnn_epoch_s = max(gnn.seconds - base_encode, 0.0) / max(gnn.epochs, 1)
+        lm_epoch_s = max(lm.limit - rounds * plan.encode_s, 0.0) / max(lm.epochs, 1)
+        gnn_epoch_s = max(gnn.limit - base_encode, 0.0) / max(gnn.epochs, 1)
         if fresh:
             planning.announce(plan)
             console.print(f"  glem: lm_task is LM pre-training + {rounds} E-steps (each "

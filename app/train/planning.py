@@ -90,8 +90,9 @@ def _new_plan(parts: RunParts, stages: list[str], spent_s: float,
 def announce(plan: Plan) -> None:
     for line in plan.describe():
         console.print(line, markup=False)
-    end = datetime.now() + timedelta(seconds=plan.seconds)
-    console.print(f"estimated end: {end:%H:%M} at the latest ({plan.seconds / 60:.0f} min of "
+    latest = sum(s.limit for s in plan.stages)  # the deadlines' end
+    end = datetime.now() + timedelta(seconds=latest)
+    console.print(f"estimated end: {end:%H:%M} at the latest ({latest / 60:.0f} min of "
                   f"the {plan.budget_s / 60:.0f}-minute budget; --budget 0: no limit)",
                   markup=False)
 
@@ -111,7 +112,7 @@ def deadlines(plan: Plan | None, stages: list[str], first: int,
         s = plan.stage(name)
         if s is None:
             continue
-        total += s.seconds
+        total += s.limit
         out[name] = Deadline(now + total)
     return out
 

@@ -63,7 +63,7 @@ def test_a_cpu_plan_fits_the_budget_and_keeps_every_validation() -> None:
     assert joint.seconds >= encode  # at least the final refresh
     assert joint.refresh_every >= 1
     ends = plan.ends()
-    assert ends["lm_task"] < ends["gnn"] < ends["joint"] == pytest.approx(plan.seconds)
+    assert ends["lm_task"] < ends["gnn"] < ends["joint"] <= 45 * 60 * (1 - RESERVE) + 1
 
 
 def test_a_fast_machine_gets_the_whole_schedule() -> None:
@@ -76,6 +76,21 @@ def test_a_fast_machine_gets_the_whole_schedule() -> None:
         assert not s.note
     joint = plan.stage("joint")
     assert joint is not None and joint.refresh_every == 1
+
+
+def test_a_stage_whose_work_fits_keeps_its_share_as_its_deadline() -> None:
+    """A GLEM test's LM pre-training, planned at its measured speed inside a 600-minute budget,
+    was cut after epoch 0 of 2 because that epoch ran slower than the calibration steps: the
+    deadline was the estimate. Now the estimate is what is printed, the share the deadline."""
+    gpu = Rates(train=5_000.0, infer=40_000.0)
+    plan = plan_run(ARXIV_LIKE, gpu, text_nodes=30_000, budget_s=45 * 60)
+    usable = 45 * 60 * (1 - RESERVE)
+    for stage in ("lm_task", "joint"):
+        s = plan.stage(stage)
+        assert s is not None and s.seconds < s.allowed == s.limit
+    assert plan.seconds < usable
+    assert plan.ends()["joint"] == pytest.approx(usable)  # every share, then the reserve
+    assert Plan.from_dict(plan.to_dict()) == plan
 
 
 def test_the_plan_scales_with_the_budget_and_round_trips() -> None:
