@@ -9,7 +9,8 @@ vector-cache state they read, so that restoring them restores their inputs too).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import math
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import torch
@@ -55,3 +56,32 @@ class Checkpoint:
         if not distributed.is_main():  # rank 0 owns the run dir
             return
         (run.path / PATH).unlink(missing_ok=True)
+
+
+@dataclass
+class EpochState:
+    """Where a single-stage epoch loop (meta, multitask, probe) continues, with its early
+    stopping state: from the run's checkpoint on a resume, else from the start."""
+
+    next_epoch: int = 0
+    bad_epochs: int = 0
+    best: float = -math.inf
+    best_state: dict[str, Any] | None = None
+    best_row: dict[str, Any] = field(default_factory=dict)
+    resumed: bool = False
+
+
+def resume_epochs(run: RunDir, module: torch.nn.Module,
+                  optimizer: torch.optim.Optimizer) -> EpochState:
+    """Load the checkpoint's weights, optimiser and RNG into ``module``/``optimizer`` and
+    return the loop's state; a fresh run leaves both untouched."""
+    ckpt = Checkpoint.load(run)
+    if ckpt is None:
+        return EpochState()
+    module.load_state_dict(ckpt.model)
+    if ckpt.optimizer is not None:
+        optimizer.load_state_dict(ckpt.optimizer)
+    ckpt.restore_rng()
+    return EpochState(next_epoch=ckpt.next_epoch, bad_epochs=ckpt.bad_epochs,
+                      best=ckpt.best if ckpt.best is not None else -math.inf,
+                      best_state=ckpt.best_state, best_row=ckpt.summary or {}, resumed=True)

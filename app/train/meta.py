@@ -60,7 +60,7 @@ from lmgnn.train import distributed, loops, resolve
 from lmgnn.train.batches import Loader, RunSamplers, TaskLoaders
 from lmgnn.train.budget import Deadline
 from lmgnn.train.cache import VectorCache, base_state
-from lmgnn.train.checkpoint import Checkpoint
+from lmgnn.train.checkpoint import Checkpoint, resume_epochs
 from lmgnn.train.config import MetaVariant, Method, TrainConfig
 from lmgnn.train.model import ModelShape, TaskModel, Vectors, build_model, model_shape
 from lmgnn.train.model_files import save_model
@@ -335,17 +335,10 @@ def _train(parts: MetaParts) -> RunResult:
     c, model = parts.config, parts.model
     params = list(model.parameters())
     optimizer = torch.optim.AdamW(params, lr=c.outer_lr, weight_decay=1e-4)
-    best, best_state, bad, first = -math.inf, None, 0, 0
-    best_row: dict[str, Any] = {}
-    ckpt = Checkpoint.load(parts.run)
-    if ckpt is not None:  # a resumed run: the epoch after the last finished one
-        model.load_state_dict(ckpt.model)
-        if ckpt.optimizer is not None:
-            optimizer.load_state_dict(ckpt.optimizer)
-        ckpt.restore_rng()
-        first, bad, best_row = ckpt.next_epoch, ckpt.bad_epochs, ckpt.summary or {}
-        best = ckpt.best if ckpt.best is not None else -math.inf
-        best_state = ckpt.best_state
+    state = resume_epochs(parts.run, model, optimizer)  # a resume: after the last epoch
+    first, bad, best, best_state, best_row = (state.next_epoch, state.bad_epochs, state.best,
+                                              state.best_state, state.best_row)
+    if state.resumed:
         console.print(f"resuming run {parts.run.run_id} at {c.method} epoch {first}")
     deadline = budget_deadline(c)
     for epoch in range(first, c.epochs):

@@ -50,7 +50,7 @@ from lmgnn.spec_store import graph_version, require_spec
 from lmgnn.train import distributed, loops
 from lmgnn.train.batches import RunSamplers, TaskLoaders
 from lmgnn.train.cache import VectorCache
-from lmgnn.train.checkpoint import Checkpoint
+from lmgnn.train.checkpoint import Checkpoint, resume_epochs
 from lmgnn.train.config import TrainConfig
 from lmgnn.train.full_rank import node_representations
 from lmgnn.train.meta import budget_deadline
@@ -277,17 +277,10 @@ def _fit(config: TrainConfig, run: RunDir, data: Any, samplers: SeedSamplers,
     loaders = TaskLoaders(cast(RunSamplers, samplers), data, config)
     optimizer = torch.optim.AdamW(model.head.parameters(), lr=config.gnn_lr)
     primary = PRIMARY[target.kind]
-    best, best_state, bad, first = -math.inf, None, 0, 0
-    best_row: dict[str, Any] = {}
-    ckpt = Checkpoint.load(run)
-    if ckpt is not None:  # a resumed run: the epoch after the last finished one
-        model.head.load_state_dict(ckpt.model)
-        if ckpt.optimizer is not None:
-            optimizer.load_state_dict(ckpt.optimizer)
-        ckpt.restore_rng()
-        first, bad, best_row = ckpt.next_epoch, ckpt.bad_epochs, ckpt.summary or {}
-        best = ckpt.best if ckpt.best is not None else -math.inf
-        best_state = ckpt.best_state
+    state = resume_epochs(run, model.head, optimizer)  # a resume: after the last epoch
+    first, bad, best, best_state, best_row = (state.next_epoch, state.bad_epochs, state.best,
+                                              state.best_state, state.best_row)
+    if state.resumed:
         console.print(f"resuming run {run.run_id} at probe epoch {first}")
     deadline = budget_deadline(config)
     step = distributed.wrap(model.head)  # DDP in a distributed run
