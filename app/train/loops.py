@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -79,11 +80,14 @@ class EpochStats:
 def optimizer_step(loss: torch.Tensor, params: Iterable[torch.nn.Parameter],
                    optimizer: torch.optim.Optimizer, where: str, step: int) -> None:
     """Backward, clip to norm 1, step; a non-finite loss stops the run with a clear error
-    instead of training on (and evaluating) NaN weights."""
-    if not torch.isfinite(loss.detach()):
-        raise UserError(f"{where}: loss is {float(loss.detach())} at step {step}; training "
-                        "diverged. Lower the learning rate (lmgnn train --lm-lr / "
-                        "--gnn-lr) and start a new run.")
+    instead of training on (and evaluating) NaN weights. In a distributed run the ranks add
+    their losses first, so a NaN on one rank stops every rank at the same step (a rank that
+    stopped alone would leave the others waiting in DDP's all-reduce)."""
+    value = distributed.sum_all([float(loss.detach())])[0]
+    if not math.isfinite(value):
+        raise UserError(f"{where}: loss is {value} at step {step}; training diverged. Lower "
+                        "the learning rate (lmgnn train --lm-lr / --gnn-lr) and start a new "
+                        "run.")
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(list(params), 1.0)
