@@ -55,6 +55,12 @@ _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 EdgeType = tuple[str, str, str]  # (source label, relationship type, target label), as in PyG
 
 
+def reverse(edge_type: EdgeType) -> EdgeType:
+    """The reverse relation every batch carries next to a relation: (dst, "rev_TYPE", src)."""
+    src, rel, dst = edge_type
+    return (dst, f"rev_{rel}", src)
+
+
 class SpecError(UserError):
     """The spec is wrong; the message names the file and the key path."""
 

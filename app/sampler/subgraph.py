@@ -18,7 +18,7 @@ import torch
 from torch_geometric.data import HeteroData
 
 from lmgnn.sampler import hashing
-from lmgnn.spec import EdgeType, GraphSpec
+from lmgnn.spec import EdgeType, GraphSpec, reverse
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,6 @@ def parts_of(spec: GraphSpec) -> list[Part]:
         parts.append(Part(2 * i, edge_type, True))
         parts.append(Part(2 * i + 1, edge_type, False))
     return parts
-
-
-def reverse(edge_type: EdgeType) -> EdgeType:
-    src, rel, dst = edge_type
-    return (dst, f"rev_{rel}", src)
 
 
 @dataclass

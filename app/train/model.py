@@ -77,7 +77,8 @@ def model_shape(spec: GraphSpec, config: Any, counts: dict[str, int], target: An
         "feature_dims": {label: len(n.features) for label, n in spec.nodes.items()
                          if n.features},
         "hidden": config.hidden, "num_layers": config.layers, "conv": str(config.conv),
-        "heads": config.heads, "dropout": config.dropout}
+        "heads": config.heads, "dropout": config.dropout,
+        "undirected": bool(config.undirected)}
     return shape
 
 

@@ -100,8 +100,9 @@ def _sampled_batch(hops: int):
     return spec, batch
 
 
+@pytest.mark.parametrize("undirected", [False, True])
 @pytest.mark.parametrize("layers", [1, 2])
-def test_trimming_by_hop_keeps_the_seeds_outputs_exactly(layers: int) -> None:
+def test_trimming_by_hop_keeps_the_seeds_outputs_exactly(layers: int, undirected: bool) -> None:
     """Given the sampler's hop counts, layers compute only what the seeds read: the seeds'
     outputs (and their gradients) are those of the untrimmed pass."""
     from lmgnn.models.gnn import hetero_metadata
@@ -112,7 +113,7 @@ def test_trimming_by_hop_keeps_the_seeds_outputs_exactly(layers: int) -> None:
     assert min(hops["Paper"][1:]) > 0  # the batch really has nodes to trim
     torch.manual_seed(0)
     gnn = HeteroGNN(hetero_metadata(spec), {"Paper": 8}, {"Author": 150}, hidden=16,
-                    num_layers=layers).eval()
+                    num_layers=layers, undirected=undirected).eval()
     x = {"Paper": torch.randn(batch["Paper"].num_nodes, 8)}
     n_id = {t: batch[t].n_id for t in batch.node_types}
     full = gnn(x, batch.edge_index_dict, n_id)
@@ -140,3 +141,57 @@ def test_three_layers_are_not_trimmed() -> None:
     out = gnn({"Paper": torch.randn(batch["Paper"].num_nodes, 8)}, batch.edge_index_dict,
               {t: batch[t].n_id for t in batch.node_types}, None, hops)
     assert out["Paper"].shape[0] == batch["Paper"].num_nodes
+
+
+CITES = ("Paper", "CITES", "Paper")
+CITES_META = (["Paper", "Author"], [CITES, ET, reverse(CITES), reverse(ET)])
+
+
+def _citations(ei: torch.Tensor) -> dict:
+    authors = torch.tensor([[0, 1, 2, 3], [0, 0, 1, 2]])
+    return {CITES: ei, reverse(CITES): ei.flip(0), ET: authors, reverse(ET): authors.flip(0)}
+
+
+@pytest.mark.parametrize("conv", ["sage", "hgt"])
+def test_undirected_same_type_relations_ignore_the_direction(conv: str) -> None:
+    """With ``undirected`` a paper's output is the same whether it cites or is cited by the
+    same papers (one merged relation: a mean over all neighbours); the relation between two
+    labels keeps its directions. Directed, the two graphs give different outputs."""
+    torch.manual_seed(0)
+    x = {"Paper": torch.randn(4, 8)}
+    n_id = {"Paper": torch.arange(4), "Author": torch.tensor([5, 2, 7])}
+    cites = torch.tensor([[0, 0, 1], [1, 2, 3]])
+    outputs = {}
+    for undirected in (False, True):
+        gnn = HeteroGNN(CITES_META, {"Paper": 8}, {"Author": 10}, hidden=16, num_layers=2,
+                        conv=conv, undirected=undirected).eval()
+        relations = set(layer_relations(gnn))
+        assert (reverse(CITES) in relations) is not undirected and reverse(ET) in relations
+        outputs[undirected] = [gnn(x, _citations(ei), n_id)["Paper"]
+                               for ei in (cites, cites.flip(0))]
+    torch.testing.assert_close(*outputs[True])
+    assert not torch.allclose(*outputs[False])
+
+
+def layer_relations(gnn: HeteroGNN) -> list:
+    """The relations the first layer has weights for."""
+    conv = gnn.convs[0]
+    if hasattr(conv, "convs"):  # HeteroConv (sage)
+        return list(conv.convs.keys())
+    return [tuple(et) for et in conv.edge_types]  # HGTConv
+
+
+def test_a_directed_model_file_still_loads_directed() -> None:
+    """Models saved before the option existed have no ``undirected`` key: they rebuild with
+    both directions apart, so their weights still fit."""
+    from lmgnn.train.model import ModelShape, build_model
+
+    directed = HeteroGNN(CITES_META, {"Paper": 8}, {"Author": 10}, hidden=16)
+    shape = ModelShape(method="gnn", head="NodeClassifier", num_classes=3, relation=None,
+                       score="distmult", dropout=0.1, lm_dim=8, gnn={
+                           "metadata": [CITES_META[0], [list(et) for et in CITES_META[1]]],
+                           "in_dims": {"Paper": 8}, "num_nodes": {"Author": 10},
+                           "hidden": 16})
+    model = build_model(shape, None)
+    assert model.gnn is not None
+    model.gnn.load_state_dict(directed.state_dict())  # strict: every key must match
