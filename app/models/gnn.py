@@ -204,7 +204,8 @@ class HeteroGNN(nn.Module):
         for rev, et in self.merged.items():
             if rev in edges:
                 back = edges.pop(rev)
-                edges[et] = torch.cat([edges[et], back], 1) if et in edges else back
+                edges[et] = _unique_edges(torch.cat([edges[et], back], 1)) \
+                    if et in edges else back
         trim = num_sampled_nodes is not None and self.conv_kind == "sage" and \
             len(self.convs) <= 2
         for layer, (conv, layer_norms) in enumerate(zip(self.convs, self.norms, strict=True)):
@@ -243,3 +244,12 @@ class HeteroGNN(nn.Module):
             msg = conv.convs[et]((h[src], h[dst][:keep[dst]]), ei)
             out[dst] = msg if dst not in out else out[dst] + msg
         return out
+
+
+def _unique_edges(edge_index: torch.Tensor) -> torch.Tensor:
+    """Each (source, target) once: a pair stored both ways (mutual citations, co-purchases
+    written twice) or a self-loop appears twice once a relation meets its reverse, and
+    would count double in the mean."""
+    n = int(edge_index.max()) + 1
+    keys = torch.unique(edge_index[0] * n + edge_index[1])
+    return torch.stack([keys // n, keys % n])

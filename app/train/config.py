@@ -335,6 +335,12 @@ class TrainConfig:
                             f"known: {sorted(known)}")
         return cls(**_older_defaults(data))
 
+    @classmethod
+    def from_saved(cls, data: dict[str, Any], where: str) -> TrainConfig:
+        """A run's saved ``config.json`` (resume, predict, probe): an option added after the
+        run was saved takes the value the run trained with, not today's default."""
+        return cls.from_dict({**_ADDED_LATER, **data}, where)
+
 
 _ENUMS: dict[str, type[StrEnum]] = {
     "method": Method, "task": TaskKind, "stages": Stage, "sampler": Backend,
@@ -353,6 +359,10 @@ def _check_glem(c: TrainConfig) -> None:
     if c.method is Method.glem and c.task is TaskKind.link:
         raise UserError("glem: node or edge classification (--task node|edge); link "
                         "prediction has no classes to pseudo-label")
+
+
+# options added after runs were saved with them absent -> the behaviour those runs had
+_ADDED_LATER: dict[str, Any] = {"undirected": False}
 
 
 def _older_defaults(data: dict[str, Any]) -> dict[str, Any]:

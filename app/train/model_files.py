@@ -66,7 +66,7 @@ def load_model(run_path: str | Path, *, device: str = "auto") -> LoadedModel:
         raise UserError(f"run {run.run_id} has no {MODEL_JSON} in {run.path}: it has not "
                         f"finished (finish it with `lmgnn train --resume {run.run_id}`)")
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    config = TrainConfig.from_dict(run.config["train"], where=f"{run.path}/config.json")
+    config = TrainConfig.from_saved(run.config["train"], f"{run.path}/config.json")
     lm_info = meta["lm"]
     lm_dir = run.path / lm_info["dir"] if lm_info["dir"] else lm_info["path"]
     with torch.random.fork_rng(devices=[]):  # module init draws numbers: not from the caller's

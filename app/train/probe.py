@@ -225,7 +225,7 @@ def train_probe(config: TrainConfig, driver: neo4j.Driver, database: str, runs_r
     if source.config.get("graph") != spec.name:
         raise UserError(f"run {source_id} was trained on graph {source.config.get('graph')!r}, "
                         f"not {spec.name!r}")
-    encoder = TrainConfig.from_dict(source.config["train"], where=f"{source.path}/config.json")
+    encoder = TrainConfig.from_saved(source.config["train"], f"{source.path}/config.json")
     config = dataclasses.replace(config, **{k: getattr(encoder, k) for k in ENCODER_FIELDS
                                             if hasattr(encoder, k)})
     target = resolve_target(spec, config)

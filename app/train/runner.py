@@ -48,7 +48,7 @@ def train(config: TrainConfig, driver: neo4j.Driver, database: str, runs_root: s
     run = None
     if resume:
         run = RunDir.open(runs_root, resume)
-        config = TrainConfig.from_dict(run.config["train"], where=f"{run.path}/config.json")
+        config = TrainConfig.from_saved(run.config["train"], f"{run.path}/config.json")
         if (run.path / "summary.json").exists():
             raise UserError(f"run {resume} already finished; start a new run instead")
     distributed.init(pick_device(config.device))  # a torchrun rank joins its group

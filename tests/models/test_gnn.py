@@ -195,3 +195,46 @@ def test_a_directed_model_file_still_loads_directed() -> None:
     model = build_model(shape, None)
     assert model.gnn is not None
     model.gnn.load_state_dict(directed.state_dict())  # strict: every key must match
+
+
+def test_a_pair_stored_both_ways_counts_once_in_the_merged_relation() -> None:
+    """u->v and v->u (a mutual citation) are one neighbour each way, not two: the output
+    equals that of the graph holding u->v alone."""
+    torch.manual_seed(0)
+    gnn = HeteroGNN(CITES_META, {"Paper": 8}, {"Author": 10}, hidden=16, num_layers=1,
+                    undirected=True).eval()
+    x = {"Paper": torch.randn(4, 8)}
+    n_id = {"Paper": torch.arange(4), "Author": torch.tensor([5, 2, 7])}
+    once = gnn(x, _citations(torch.tensor([[0, 0], [1, 2]])), n_id)["Paper"]
+    twice = gnn(x, _citations(torch.tensor([[0, 0, 1], [1, 2, 0]])), n_id)["Paper"]
+    torch.testing.assert_close(once, twice)
+
+
+def test_runs_saved_before_the_option_resume_directed() -> None:
+    """A config.json without ``undirected`` (saved before it existed) resumes as it trained;
+    a new config gets the default."""
+    from lmgnn.train import TrainConfig
+
+    data = TrainConfig(target="Paper.label").to_dict()
+    data.pop("undirected")
+    assert TrainConfig.from_saved(data, "config.json").undirected is False
+    assert TrainConfig.from_dict(data).undirected is True
+    assert TrainConfig.from_saved({**data, "undirected": True}, "c").undirected is True
+
+
+@pytest.mark.parametrize("undirected", [False, True])
+def test_the_model_shape_records_the_option(undirected: bool) -> None:
+    """``model.json`` carries the option, so predict and writeback rebuild the same relations."""
+    from types import SimpleNamespace
+
+    from lmgnn.train import TrainConfig
+    from lmgnn.train.model import build_model, model_shape
+
+    spec, _ = _sampled_batch(1)
+    config = TrainConfig(target="Paper.label", method="gnn", undirected=undirected)
+    shape = model_shape(spec, config, {"Paper": 400, "Author": 150},
+                        SimpleNamespace(kind="node", relation=None), 3, 8, [])
+    assert shape.gnn is not None and shape.gnn["undirected"] is undirected
+    gnn = build_model(shape, None).gnn
+    assert gnn is not None
+    assert (reverse(("Paper", "CITES", "Paper")) in layer_relations(gnn)) is not undirected
