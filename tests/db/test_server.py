@@ -85,6 +85,21 @@ def test_start_status_stop_start_keeps_data(own_server_env: dict[str, str]) -> N
     assert [r["v"] for r in records] == [42]
 
 
+def test_a_password_starting_with_a_dash_starts_a_fresh_server(
+        own_server_env: dict[str, str]) -> None:
+    """The admin tool read such a password as an option ("Missing required parameter:
+    '<password>'"): the generated ones start with "-" one time in 64."""
+    env = {**own_server_env, "NEO4J_PASSWORD": "-" + new_password()}
+    started = lmgnn("db", "start", env=env)
+    assert started.returncode == 0, started.stderr
+    from lmgnn.db.connection import open_driver
+
+    driver = open_driver(Settings(uri=env["NEO4J_URI"], password=env["NEO4J_PASSWORD"]))
+    records, _, _ = driver.execute_query("RETURN 1 AS one")
+    driver.close()
+    assert [r["one"] for r in records] == [1]
+
+
 def test_status_without_server_says_what_to_do(tmp_path: Path) -> None:
     env = {**os.environ, "NEO4J_URI": f"bolt://127.0.0.1:{free_port()}",
            "NEO4J_PASSWORD": "whatever1", "LMGNN_CONFIG": str(tmp_path / "c.toml"),

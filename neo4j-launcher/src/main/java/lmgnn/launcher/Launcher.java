@@ -100,7 +100,8 @@ public final class Launcher {
             PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8);
             int rc = AdminTool.execute(new ExecutionContext(home, conf, print, print,
                     new org.neo4j.io.fs.DefaultFileSystemAbstraction()),
-                    "dbms", "set-initial-password", password);
+                    // "--": a password may start with "-" (token_urlsafe does, 1 in 64)
+                    "dbms", "set-initial-password", "--", password);
             if (rc != 0) {
                 System.err.println("setting the initial password failed (code " + rc + "): "
                         + out.toString(StandardCharsets.UTF_8).replace(password, "***"));
