@@ -99,7 +99,7 @@ class HeteroGNN(nn.Module):
             Why: on a time split, new nodes have outgoing edges only (arxiv-2023 test
             papers: 0.2 incoming citations against 9.8 for training papers); with the two
             directions apart, the relation a new node lacks is a whole missing input term,
-            and test accuracy fell 3.6 points in a probe with the same vectors.
+            and test accuracy fell 1.3-3.6 points in a probe with the same vectors.
 
     Shapes:
         forward(x_dict {type: (N_t, in_t)}, edge_index_dict {et: (2, E)},
@@ -125,7 +125,6 @@ class HeteroGNN(nn.Module):
             reverse(et): et for et in self.metadata[1]
             if undirected and et[0] == et[2] and not et[1].startswith("rev_")
             and reverse(et) in known}
-        self.undirected = undirected
         relations = [et for et in self.metadata[1] if et not in self.merged]
         self.conv_kind, self.hidden, self.dropout = conv, hidden, dropout
         self.in_dims = {t: int(d) for t, d in in_dims.items() if t in node_types}
